@@ -1,0 +1,333 @@
+"""The ``personapulse`` command line: serve, demo, import, keys, data quality (more per issue)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from personapulse.config import load_settings
+from personapulse.store import Store
+
+BATCH_SIZE = 5_000
+
+
+def _store(settings: dict[str, Any]) -> Store:
+    store = Store(settings["DATABASE_URL"])
+    store.migrate()
+    return store
+
+
+@click.group()
+@click.option("--database-url", envvar="PERSONAPULSE_DATABASE_URL", help="SQLAlchemy URL of the store.")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """PersonaPulse: customer personas from real behaviour."""
+    overrides = {"DATABASE_URL": database_url} if database_url else None
+    ctx.obj = load_settings(overrides)
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who or what uses the key (shown in logs and /v1/me).")
+@click.option(
+    "--scopes",
+    default="ingest,read,admin",
+    show_default=True,
+    help="Comma-separated: ingest (send data), read (query), admin (everything).",
+)
+@click.pass_obj
+def keys_create(settings: dict, name: str, scopes: str) -> None:
+    """Create a key and print it once: it is stored only as a hash."""
+    from personapulse.store.keys import create_key
+
+    try:
+        key, token = create_key(_store(settings).engine, name, tuple(s.strip() for s in scopes.split(",") if s.strip()))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(f"created {key.id} ({key.name}; scopes: {', '.join(sorted(key.scopes))})", err=True)
+    click.echo("this key is shown once; store it now:", err=True)
+    click.echo(token)
+
+
+@keys.command("list")
+@click.pass_obj
+def keys_list(settings: dict) -> None:
+    from personapulse.store.keys import list_keys
+
+    for key in list_keys(_store(settings).engine):
+        state = "revoked" if key["revoked"] else "active"
+        click.echo(f"{key['id']}\t{key['name']}\t{','.join(key['scopes'])}\t{state}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def keys_revoke(settings: dict, key_id: str) -> None:
+    from personapulse.store.keys import revoke_key
+
+    if not revoke_key(_store(settings).engine, key_id):
+        raise click.ClickException(f"no active key {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.pass_obj
+def migrate(settings: dict) -> None:
+    """Bring the database schema to the newest revision."""
+    store = _store(settings)
+    click.echo(f"schema at revision {store.current_revision()} ({store.engine.dialect.name})")
+
+
+# --- ingestion ---------------------------------------------------------------------------------
+
+
+def _ingest_batches(store: Store, settings: dict, kind: str, batches: Iterable[Any], *, progress) -> dict:
+    from personapulse.services.ingestion import ingest, parse
+
+    totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "flagged": 0}
+    first_errors: list[str] = []
+    for payload, size in batches:
+        received_at = datetime.now(UTC)
+        parsed = parse(kind, payload, received_at=received_at)
+        outcome, _ = ingest(store, kind, parsed, settings=settings, received_at=received_at)
+        for name in totals:
+            totals[name] += getattr(outcome, name)
+        for error in outcome.errors[: max(0, 5 - len(first_errors))]:
+            first_errors.append(f"item {error.index}: {error.field}: {error.reason}")
+        progress.update(size)
+    totals["first_errors"] = first_errors
+    return totals
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[tuple[list, int]]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch, len(batch)
+            batch = []
+    if batch:
+        yield batch, len(batch)
+
+
+def _guess_kind(path: Path) -> str:
+    name = path.name.lower()
+    for kind in ("reviews", "conversations", "profiles", "events"):
+        if kind.rstrip("s") in name:
+            return kind
+    return "events"
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--kind",
+    type=click.Choice(["events", "reviews", "conversations", "profiles"]),
+    help="What the file holds (default: guessed from its name, else events).",
+)
+@click.pass_obj
+def import_file(settings: dict, file: Path, kind: str | None) -> None:
+    """Import a CSV or JSONL file of events, reviews, conversations or profiles, with progress."""
+    from tqdm import tqdm
+
+    kind = kind or _guess_kind(file)
+    store = _store(settings)
+    if file.suffix.lower() == ".csv":
+        if kind == "events":
+            batches = _csv_event_batches(file)
+        else:
+            rows = (dict(row) for row in csv.DictReader(file.open(newline="", encoding="utf-8")))
+            batches = _chunks(rows, BATCH_SIZE)
+    else:
+        lines = (orjson.loads(line) for line in file.open("rb") if line.strip())
+        batches = _chunks(lines, BATCH_SIZE)
+    with tqdm(desc=f"{kind} from {file.name}", unit=" items", file=sys.stderr) as progress:
+        totals = _ingest_batches(store, settings, kind, batches, progress=progress)
+    click.echo(
+        f"{kind}: {totals['accepted']} accepted, {totals['duplicate']} duplicate, "
+        f"{totals['rejected']} rejected, {totals['flagged']} flagged"
+    )
+    for line in totals["first_errors"]:
+        click.echo(f"  {line}", err=True)
+
+
+def _csv_event_batches(file: Path) -> Iterator[tuple[str, int]]:
+    """CSV events go through the CSV parser (its column mapping) in chunks that keep the header."""
+    with file.open(encoding="utf-8", newline="") as handle:
+        header = handle.readline()
+        chunk: list[str] = []
+        for line in handle:
+            chunk.append(line)
+            if len(chunk) >= BATCH_SIZE:
+                yield header + "".join(chunk), len(chunk)
+                chunk = []
+        if chunk:
+            yield header + "".join(chunk), len(chunk)
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--users", default=2000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--archetypes", default=5, show_default=True, type=click.IntRange(4, 6))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write JSONL files and the answer file here instead of loading the store.",
+)
+@click.option(
+    "--answers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("var/demo_answers.csv"),
+    show_default=True,
+    help="Where the hidden archetype of each user goes (never into the store).",
+)
+@click.option("--key/--no-key", default=True, help="Create and print an API key for the demo.")
+@click.pass_obj
+def demo(settings: dict, users: int, seed: int, archetypes: int, out: Path | None, answers: Path, key: bool) -> None:
+    """Generate a realistic product with hidden archetypes and load it (or write it to --out)."""
+    from tqdm import tqdm
+
+    from personapulse.demo import DemoConfig, generate_users, write_jsonl
+
+    config = DemoConfig(users=users, seed=seed, archetypes=archetypes)
+    if out is not None:
+        paths = write_jsonl(config, out)
+        for name, path in paths.items():
+            click.echo(f"{name}: {path}")
+        return
+
+    store = _store(settings)
+    answers.parent.mkdir(parents=True, exist_ok=True)
+    pending: dict[str, list] = {"profiles": [], "events": [], "reviews": [], "conversations": []}
+    totals: dict[str, dict] = {}
+
+    def flush(kind: str) -> None:
+        if pending[kind]:
+            result = _ingest_batches(store, settings, kind, [(pending[kind], 0)], progress=_NoProgress())
+            for name in ("accepted", "duplicate", "rejected"):
+                totals.setdefault(kind, {}).setdefault(name, 0)
+                totals[kind][name] += result[name]
+            pending[kind] = []
+
+    with answers.open("w", newline="") as answer_file, tqdm(
+        total=users, desc="demo users", unit=" users", file=sys.stderr
+    ) as progress:
+        writer = csv.writer(answer_file)
+        writer.writerow(["person_id", "archetype"])
+        for bundle in generate_users(config):
+            if bundle.archetype is not None:
+                writer.writerow([bundle.person_id, bundle.archetype])
+                progress.update(1)
+            if bundle.profile:
+                pending["profiles"].append(bundle.profile)
+            pending["events"].extend(bundle.events)
+            pending["reviews"].extend(bundle.reviews)
+            pending["conversations"].extend(bundle.conversations)
+            if len(pending["events"]) >= BATCH_SIZE:
+                # Profiles and events first, so reviews find their users.
+                for kind in ("profiles", "events", "reviews", "conversations"):
+                    flush(kind)
+        for kind in ("profiles", "events", "reviews", "conversations"):
+            flush(kind)
+    for kind, counts in totals.items():
+        click.echo(f"{kind}: {counts['accepted']} accepted, {counts['duplicate']} duplicate, {counts['rejected']} rejected")
+    click.echo(f"answer file (hidden archetypes, not in the store): {answers}")
+    if key:
+        from personapulse.store.keys import create_key
+
+        _, token = create_key(store.engine, "demo")
+        click.echo(f"demo API key (shown once): {token}")
+
+
+class _NoProgress:
+    def update(self, _n: int) -> None:
+        pass
+
+
+# --- data quality ----------------------------------------------------------------------------
+
+
+@main.command("data-quality")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
+@click.pass_obj
+def data_quality(settings: dict, days: int) -> None:
+    """Print the garbage-in report."""
+    from personapulse.store.quality import data_quality_report
+
+    report = data_quality_report(_store(settings).engine, days=days)
+    click.echo(f"events: {report['events']}")
+    click.echo(f"reviews: {report['reviews']}  conversations: {report['conversations']}")
+    for finding in report["findings"] or ["no problems found"]:
+        click.echo(f"- {finding}")
+
+
+# --- service ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="host:port for gunicorn.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--timeout", default=60, show_default=True, type=int, help="Worker timeout, seconds.")
+@click.option("--jobs/--no-jobs", default=True, help="Run background jobs inside the web workers.")
+@click.pass_obj
+def serve(settings: dict, bind: str, workers: int, threads: int, timeout: int, jobs: bool) -> None:
+    """Serve the API (and the dashboard, once it exists) under gunicorn."""
+    from personapulse.server import run_gunicorn
+
+    _store(settings)  # migrate once in the master, before workers start
+    host = bind.rsplit(":", 1)[0]
+    click.echo(f"PersonaPulse on http://{bind}  (API docs: http://{bind}/docs, health: http://{bind}/healthz)", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo("warning: listening beyond loopback; put TLS in front of it", err=True)
+    run_gunicorn(
+        settings | {"RUN_WORKER": jobs},
+        bind=bind,
+        workers=workers,
+        threads=threads,
+        timeout=timeout,
+    )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run queued jobs until none is left, then exit.")
+@click.pass_obj
+def worker(settings: dict, once: bool) -> None:
+    """Run background jobs in this process (instead of, or beside, the web workers)."""
+    import time
+
+    from personapulse.services.worker import run_one
+
+    store = _store(settings)
+    while True:
+        job = run_one(store, settings)
+        if job is not None:
+            click.echo(f"{job['id']} {job['kind']}: {job['status']}", err=True)
+            continue
+        if once:
+            return
+        time.sleep(float(settings.get("WORKER_POLL_SECONDS", 1.0)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

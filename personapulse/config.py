@@ -1,0 +1,72 @@
+"""Settings: defaults, then ``PERSONAPULSE_*`` environment variables, then explicit overrides.
+
+The Flask face and the CLI both build their configuration here, so a variable means the same thing
+wherever it is read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "PERSONAPULSE_"
+
+DEFAULT_DATA_DIR = Path(os.environ.get("PERSONAPULSE_DATA_DIR", "var"))
+
+DEFAULTS: dict[str, Any] = {
+    # Embedded SQLite by default; any SQLAlchemy URL (postgresql+psycopg://…) selects another store.
+    "DATABASE_URL": f"sqlite:///{DEFAULT_DATA_DIR / 'personapulse.sqlite'}",
+    # Largest request body accepted (bytes); a 10,000-event batch is about 6 MB.
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # Largest number of items in one ingestion request.
+    "MAX_BATCH_ITEMS": 20_000,
+    # Events this far ahead of the server clock are flagged as garbage (clock skew allowance).
+    "FUTURE_TOLERANCE_SECONDS": 24 * 3600,
+    # Run queued jobs (persona refreshes …) inside the web process; off for CLI one-shots.
+    "RUN_WORKER": False,
+    "WORKER_POLL_SECONDS": 1.0,
+    "SECRET_KEY": None,
+}
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(default: Any, raw: str) -> Any:
+    """Parse an environment string into the type of its default."""
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in _BOOL_TRUE:
+            return True
+        if lowered in _BOOL_FALSE:
+            return False
+        raise ValueError(f"expected a boolean, got {raw!r}")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Return the effective settings: defaults < environment (``PERSONAPULSE_<NAME>``) < overrides."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        raw = environ.get(ENV_PREFIX + name)
+        if raw is not None:
+            try:
+                settings[name] = _coerce(default, raw)
+            except ValueError as exc:
+                raise ValueError(f"{ENV_PREFIX}{name}: {exc}") from exc
+    # Later issues add settings without touching DEFAULTS: any other prefixed variable passes through.
+    for key, raw in environ.items():
+        if key.startswith(ENV_PREFIX):
+            settings.setdefault(key[len(ENV_PREFIX) :], raw)
+    if overrides:
+        settings.update(overrides)
+    return settings

@@ -1,0 +1,1 @@
+"""Use cases of the engine, shared by the HTTP face and the CLI."""

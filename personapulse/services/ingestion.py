@@ -1,0 +1,241 @@
+"""Ingestion: parse, store new items once, log what was refused, all in one transaction.
+
+The HTTP face and ``personapulse import`` both come through here, so a file import and an API call
+dedupe, stitch and report data quality the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert, select
+
+from personapulse.ingest import (
+    ItemError,
+    ParseResult,
+    parse_conversations,
+    parse_csv_events,
+    parse_events,
+    parse_profiles,
+    parse_reviews,
+)
+from personapulse.store import Store, write_transaction
+from personapulse.store.schema import idempotency_keys
+from personapulse.store.writes import (
+    WriteCounts,
+    field_presence,
+    insert_conversations,
+    insert_events,
+    insert_reviews,
+    log_ingest,
+    upsert_profiles,
+)
+
+KINDS = ("events", "reviews", "conversations", "profiles")
+MAX_ERRORS_REPORTED = 100
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with a different request body."""
+
+
+class BatchTooLarge(Exception):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the request holds {size} items; at most {limit} are accepted at once")
+        self.size = size
+        self.limit = limit
+
+
+@dataclass
+class IngestOutcome:
+    kind: str
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    flagged: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+    new_items: list[dict] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "accepted": self.accepted,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+            "flagged": self.flagged,
+            "errors": [
+                {"index": e.index, "field": e.field, "reason": e.reason}
+                for e in self.errors[:MAX_ERRORS_REPORTED]
+            ],
+        }
+        if len(self.errors) > MAX_ERRORS_REPORTED:
+            body["errors_truncated"] = len(self.errors) - MAX_ERRORS_REPORTED
+        body.update(self.extra)
+        return body
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    api_key_id: str
+    key: str
+    request_hash: str
+
+    @staticmethod
+    def for_request(api_key_id: str, key: str, method: str, path: str, body: bytes) -> Idempotency:
+        digest = hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+        return Idempotency(api_key_id=api_key_id, key=key, request_hash=digest)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+# Called inside the write transaction with the new items, so derived rows (review classes …) are
+# stored atomically with the data they derive from.
+AfterWrite = Callable[[Connection, str, list[dict]], dict[str, Any] | None]
+
+
+def count_items(kind: str, payload: Any) -> int:
+    """Number of items a payload holds, before parsing (for the batch-size limit)."""
+    envelope = {"events": "batch"}.get(kind, kind)
+    if isinstance(payload, list):
+        return len(payload)
+    if isinstance(payload, dict) and isinstance(payload.get(envelope), list):
+        return len(payload[envelope])
+    return 1
+
+
+def parse(
+    kind: str,
+    payload: Any,
+    *,
+    received_at: datetime,
+    event_format: str | None = None,
+    csv_mapping: dict[str, str] | None = None,
+) -> ParseResult:
+    """Dispatch to the parser of ``kind``; ``payload`` is decoded JSON, or CSV text for events."""
+    if kind == "events":
+        if isinstance(payload, str):
+            return parse_csv_events(payload, mapping=csv_mapping, received_at=received_at)
+        return parse_events(payload, format=event_format, received_at=received_at)
+    if kind == "reviews":
+        return parse_reviews(payload, received_at=received_at)
+    if kind == "conversations":
+        return parse_conversations(payload, received_at=received_at)
+    if kind == "profiles":
+        return parse_profiles(payload, received_at=received_at)
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def _write(conn: Connection, kind: str, items: list[dict], received_ms: int, settings: dict) -> WriteCounts:
+    if kind == "events":
+        return insert_events(
+            conn,
+            items,
+            received_ms=received_ms,
+            future_tolerance_ms=int(settings["FUTURE_TOLERANCE_SECONDS"]) * 1000,
+        )
+    if kind == "reviews":
+        return insert_reviews(conn, items, received_ms=received_ms)
+    if kind == "conversations":
+        return insert_conversations(conn, items, received_ms=received_ms)
+    return upsert_profiles(conn, items, received_ms=received_ms)
+
+
+def _source_of(kind: str, items: list[dict]) -> str:
+    key = "source_format" if kind == "events" else "source"
+    sources = Counter(item.get(key) or "api" for item in items)
+    return sources.most_common(1)[0][0] if sources else "api"
+
+
+def _new_items(kind: str, items: list[dict], counts: WriteCounts) -> list[dict]:
+    id_key = {"events": "event_id", "reviews": "review_id", "conversations": "conversation_id"}.get(
+        kind, "user_id"
+    )
+    wanted = set(counts.new_ids)
+    return [item for item in items if item[id_key] in wanted]
+
+
+def ingest(
+    store: Store,
+    kind: str,
+    parsed: ParseResult,
+    *,
+    settings: dict,
+    received_at: datetime | None = None,
+    idempotency: Idempotency | None = None,
+    respond: Callable[[IngestOutcome], tuple[int, dict]] | None = None,
+    after_write: AfterWrite | None = None,
+) -> tuple[IngestOutcome | None, StoredResponse]:
+    """Store the valid items of ``parsed`` once; return the outcome and the response to give.
+
+    With ``idempotency``, a replay of the same request returns the first response unchanged (and
+    ``None`` as outcome); the same key with another body raises IdempotencyConflict.
+    """
+    respond = respond or (lambda outcome: (200, outcome.to_dict()))
+    received_at = received_at or datetime.now(UTC)
+    received_ms = int(received_at.timestamp() * 1000)
+    with write_transaction(store.engine) as conn:
+        if idempotency is not None:
+            previous = conn.execute(
+                select(idempotency_keys).where(
+                    idempotency_keys.c.api_key_id == idempotency.api_key_id,
+                    idempotency_keys.c.key == idempotency.key,
+                )
+            ).first()
+            if previous is not None:
+                if previous.request_hash != idempotency.request_hash:
+                    raise IdempotencyConflict(idempotency.key)
+                return None, StoredResponse(
+                    previous.status_code, orjson.loads(previous.response_body), replayed=True
+                )
+        items = parsed.items
+        # One bad item may have several bad fields: count items, report every field.
+        rejected = len({error.index for error in parsed.errors})
+        counts = _write(conn, kind, items, received_ms, settings)
+        outcome = IngestOutcome(
+            kind=kind,
+            accepted=counts.accepted,
+            duplicate=counts.duplicate,
+            rejected=rejected,
+            flagged=counts.flagged,
+            errors=parsed.errors,
+            new_items=_new_items(kind, items, counts),
+        )
+        if after_write is not None and outcome.new_items:
+            extra = after_write(conn, kind, outcome.new_items)
+            if extra:
+                outcome.extra.update(extra)
+        reasons = Counter(f"{e.field}: {e.reason}" for e in parsed.errors)
+        log_ingest(
+            conn,
+            kind=kind,
+            source=_source_of(kind, items),
+            received_ms=received_ms,
+            counts=counts,
+            rejected=rejected,
+            reject_reasons=reasons,
+            field_sets=field_presence(items) if kind == "events" else None,
+        )
+        status, body = respond(outcome)
+        if idempotency is not None:
+            conn.execute(
+                insert(idempotency_keys).values(
+                    api_key_id=idempotency.api_key_id,
+                    key=idempotency.key,
+                    request_hash=idempotency.request_hash,
+                    status_code=status,
+                    response_body=orjson.dumps(body).decode(),
+                    created_ms=received_ms,
+                )
+            )
+    return outcome, StoredResponse(status, body, replayed=False)

@@ -1,0 +1,134 @@
+"""A durable job queue in the store's own table: no broker needed for the embedded default."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+from sqlalchemy import Engine, and_, insert, or_, select, update
+
+from personapulse.store import now_ms, read_connection, write_transaction
+from personapulse.store.schema import jobs
+
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+# A running job whose worker has not sent a heartbeat for this long is taken to have died with it.
+STALE_AFTER_MS = 10 * 60 * 1000
+MAX_ATTEMPTS = 3
+
+
+def _row_to_dict(row) -> dict:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "status": row.status,
+        "params": orjson.loads(row.params) if row.params else {},
+        "result": orjson.loads(row.result) if row.result else None,
+        "error": row.error,
+        "attempts": row.attempts,
+        "created_ms": row.created_ms,
+        "started_ms": row.started_ms,
+        "finished_ms": row.finished_ms,
+    }
+
+
+def enqueue(engine: Engine, kind: str, params: dict | None = None, *, dedupe: bool = False) -> dict:
+    """Queue a job. With ``dedupe``, an identical job still queued or running is returned instead."""
+    params_json = orjson.dumps(params or {}, option=orjson.OPT_SORT_KEYS).decode()
+    with write_transaction(engine) as conn:
+        if dedupe:
+            row = conn.execute(
+                select(jobs).where(
+                    jobs.c.kind == kind,
+                    jobs.c.params == params_json,
+                    jobs.c.status.in_((QUEUED, RUNNING)),
+                )
+            ).first()
+            if row is not None:
+                return _row_to_dict(row)
+        job_id = "job_" + uuid.uuid4().hex[:20]
+        conn.execute(
+            insert(jobs).values(
+                id=job_id,
+                kind=kind,
+                status=QUEUED,
+                params=params_json,
+                attempts=0,
+                created_ms=now_ms(),
+            )
+        )
+        row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
+    return _row_to_dict(row)
+
+
+def get(engine: Engine, job_id: str) -> dict | None:
+    with read_connection(engine) as conn:
+        row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+    return None if row is None else _row_to_dict(row)
+
+
+def claim(engine: Engine, worker_id: str, kinds: tuple[str, ...] | None = None) -> dict | None:
+    """Take the oldest queued job (or one whose worker died) for ``worker_id``; None when idle."""
+    now = now_ms()
+    claimable = or_(
+        jobs.c.status == QUEUED,
+        and_(jobs.c.status == RUNNING, jobs.c.heartbeat_ms < now - STALE_AFTER_MS),
+    )
+    conditions = [claimable, jobs.c.attempts < MAX_ATTEMPTS]
+    if kinds:
+        conditions.append(jobs.c.kind.in_(kinds))
+    with write_transaction(engine) as conn:
+        row = conn.execute(
+            select(jobs.c.id).where(*conditions).order_by(jobs.c.created_ms).limit(1)
+        ).first()
+        if row is None:
+            return None
+        # The status check in the UPDATE makes the claim safe on databases without BEGIN IMMEDIATE.
+        claimed = conn.execute(
+            update(jobs)
+            .where(jobs.c.id == row.id, *conditions)
+            .values(
+                status=RUNNING,
+                locked_by=worker_id,
+                started_ms=now,
+                heartbeat_ms=now,
+                attempts=jobs.c.attempts + 1,
+            )
+        )
+        if claimed.rowcount != 1:
+            return None
+        job = conn.execute(select(jobs).where(jobs.c.id == row.id)).one()
+    return _row_to_dict(job)
+
+
+def heartbeat(engine: Engine, job_id: str) -> None:
+    with write_transaction(engine) as conn:
+        conn.execute(update(jobs).where(jobs.c.id == job_id).values(heartbeat_ms=now_ms()))
+
+
+def finish(engine: Engine, job_id: str, *, result: dict | None = None, error: str | None = None) -> None:
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(
+                status=FAILED if error else SUCCEEDED,
+                result=orjson.dumps(result, default=str).decode() if result is not None else None,
+                error=error,
+                finished_ms=now_ms(),
+            )
+        )
+
+
+def fail_exhausted(engine: Engine) -> int:
+    """Mark as failed the stale jobs that used up their attempts (a job that kills its worker)."""
+    with write_transaction(engine) as conn:
+        result = conn.execute(
+            update(jobs)
+            .where(
+                jobs.c.status == RUNNING,
+                jobs.c.heartbeat_ms < now_ms() - STALE_AFTER_MS,
+                jobs.c.attempts >= MAX_ATTEMPTS,
+            )
+            .values(status=FAILED, error="the worker stopped while running it, too many times", finished_ms=now_ms())
+        )
+    return result.rowcount

@@ -1,0 +1,95 @@
+"""API keys: created once, shown once, stored as a SHA-256 digest, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, insert, select, update
+
+from personapulse.store import now_ms, read_connection, write_transaction
+from personapulse.store.schema import api_keys
+
+SCOPES = ("ingest", "read", "admin")
+KEY_PREFIX = "pp"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    name: str
+    scopes: frozenset[str]
+
+    def allows(self, scope: str) -> bool:
+        """``admin`` holds every scope."""
+        return scope in self.scopes or "admin" in self.scopes
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(engine: Engine, name: str, scopes: tuple[str, ...] = SCOPES) -> tuple[ApiKey, str]:
+    """Create a key; return it and the plaintext token, which is never stored."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown scopes {sorted(unknown)}; choose from {', '.join(SCOPES)}")
+    if not name.strip():
+        raise ValueError("a key needs a name")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    token = f"{KEY_PREFIX}_{prefix}_{secret}"
+    key = ApiKey(id=f"key_{prefix}", name=name.strip(), scopes=frozenset(scopes))
+    with write_transaction(engine) as conn:
+        conn.execute(
+            insert(api_keys).values(
+                id=key.id,
+                name=key.name,
+                prefix=prefix,
+                key_hash=_digest(token),
+                scopes=",".join(sorted(key.scopes)),
+                created_ms=now_ms(),
+            )
+        )
+    return key, token
+
+
+def authenticate(engine: Engine, token: str) -> ApiKey | None:
+    """Return the live key for ``token``, or None. The lookup is by prefix, the check constant-time."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    with read_connection(engine) as conn:
+        row = conn.execute(
+            select(api_keys).where(api_keys.c.prefix == parts[1], api_keys.c.revoked_ms.is_(None))
+        ).first()
+    if row is None or not hmac.compare_digest(row.key_hash, _digest(token)):
+        return None
+    return ApiKey(id=row.id, name=row.name, scopes=frozenset(row.scopes.split(",")))
+
+
+def list_keys(engine: Engine) -> list[dict]:
+    with read_connection(engine) as conn:
+        rows = conn.execute(select(api_keys).order_by(api_keys.c.created_ms)).all()
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "scopes": r.scopes.split(","),
+            "created_ms": r.created_ms,
+            "revoked": r.revoked_ms is not None,
+        }
+        for r in rows
+    ]
+
+
+def revoke_key(engine: Engine, key_id: str) -> bool:
+    with write_transaction(engine) as conn:
+        result = conn.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_ms.is_(None))
+            .values(revoked_ms=now_ms())
+        )
+    return result.rowcount == 1

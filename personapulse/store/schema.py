@@ -1,0 +1,181 @@
+"""Tables of the store (SQLAlchemy Core).
+
+Times are stored as integer epoch milliseconds (``*_ms``): portable across SQLite and PostgreSQL,
+cheap to index and to load into pandas. JSON payloads are stored as text (orjson-encoded) so the same
+schema works on every backend. Alembic migrations in ``personapulse/migrations`` create these tables;
+this module is the single description the code reads and writes through.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Bit flags on events: garbage is named, stored for the data-quality report, and excluded from analytics.
+FLAG_MISSING_TIMESTAMP = 1
+FLAG_FUTURE_TIMESTAMP = 2
+FLAG_ANCIENT_TIMESTAMP = 4
+# Before this (2000-01-01) a behavioural event is a clock or parsing error, not history.
+EARLIEST_PLAUSIBLE_MS = 946_684_800_000
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("scopes", String(200), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(200), nullable=False, unique=True),
+    Column("source_format", String(20), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("event", String(300)),
+    Column("user_id", String(200)),
+    Column("anonymous_id", String(200)),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("flags", Integer, nullable=False, default=0),
+    Column("session_id", String(200)),
+    Column("page_path", String(2000)),
+    Column("page_url", String(4000)),
+    Column("referrer", String(4000)),
+    Column("utm_source", String(300)),
+    Column("utm_medium", String(300)),
+    Column("utm_campaign", String(300)),
+    Column("utm_term", String(300)),
+    Column("utm_content", String(300)),
+    Column("revenue", Float),
+    Column("currency", String(10)),
+    Column("properties", Text),
+    Index("ix_events_ts", "ts_ms"),
+    Index("ix_events_user", "user_id"),
+    Index("ix_events_anon", "anonymous_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(200), primary_key=True),
+    Column("email", String(320)),
+    Column("traits", Text),
+    Column("first_seen_ms", BigInteger),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ix_users_email", "email"),
+)
+
+# alias_id (an anonymous id or a former user id) belongs to user_id. Chains are resolved on write, so
+# one lookup gives the canonical person.
+identities = Table(
+    "identities",
+    metadata,
+    Column("alias_id", String(200), primary_key=True),
+    Column("user_id", String(200), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_identities_user", "user_id"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("review_id", String(200), primary_key=True),
+    Column("source", String(20), nullable=False),
+    Column("external_id", String(200)),
+    Column("user_id", String(200)),
+    Column("email", String(320)),
+    Column("author", String(300)),
+    Column("rating", Float),
+    Column("title", Text),
+    Column("text", Text, nullable=False),
+    Column("product", String(300)),
+    Column("language", String(20)),
+    Column("created_ms", BigInteger),
+    Column("received_ms", BigInteger, nullable=False),
+    Index("ix_reviews_user", "user_id"),
+    Index("ix_reviews_created", "created_ms"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("conversation_id", String(200), primary_key=True),
+    Column("source", String(20), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("user_id", String(200)),
+    Column("email", String(320)),
+    Column("contact_id", String(200)),
+    Column("subject", Text),
+    Column("status", String(50)),
+    Column("messages", Text, nullable=False),
+    Column("customer_text", Text, nullable=False),
+    Column("created_ms", BigInteger),
+    Column("received_ms", BigInteger, nullable=False),
+    Index("ix_conversations_user", "user_id"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(50), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("params", Text),
+    Column("result", Text),
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("locked_by", String(100)),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("started_ms", BigInteger),
+    Column("heartbeat_ms", BigInteger),
+    Column("finished_ms", BigInteger),
+    Index("ix_jobs_status", "status", "created_ms"),
+)
+
+# A replayed request (same Idempotency-Key) is answered from here.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("api_key_id", String(40), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# One row per ingestion request: the data-quality report's history (duplicates and rejects are not
+# stored as data, so they are counted here).
+ingest_log = Table(
+    "ingest_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("duplicate", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("flagged", Integer, nullable=False, default=0),
+    Column("reject_reasons", Text),
+    Column("field_sets", Text),
+    Index("ix_ingest_log_received", "received_ms"),
+)

@@ -1,0 +1,53 @@
+"""The Flask webhook service: a thin HTTP face over the ``personapulse`` engine.
+
+Run it with ``personapulse serve`` (gunicorn) or ``gunicorn 'webhooks:create_app()'``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from personapulse.config import load_settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``PERSONAPULSE_*`` environment variables, then ``test_config``."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(load_settings())
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    # Alembic narrates every start at INFO; only its warnings matter in the service log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from webhooks import errors, store
+
+    errors.init_app(app)
+    store.init_app(app)
+
+    from webhooks import (
+        conversations,
+        events,
+        health,
+        jobs,
+        me,
+        openapi,
+        profiles,
+        quality,
+        reviews,
+        users,
+    )
+
+    for module in (health, openapi, me, events, reviews, conversations, profiles, users, quality, jobs):
+        app.register_blueprint(module.bp)
+
+    if app.config.get("RUN_WORKER"):
+        from webhooks import worker
+
+        worker.init_app(app)
+    return app

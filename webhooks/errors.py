@@ -1,0 +1,92 @@
+"""One JSON error shape for every failure the service answers with.
+
+    {"error": {"status": 422, "code": "invalid_fields", "message": "…",
+               "fields": [{"field": "rating", "reason": "must be between 1 and 5", "index": 3}]}}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        fields: list[dict] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or []
+        self.headers = headers or {}
+
+
+def error_body(status: int, code: str, message: str, fields: list[dict] | None = None) -> dict:
+    error = {"status": status, "code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def pydantic_fields(exc: ValidationError) -> list[dict]:
+    """Pydantic's errors as [{field, reason}] with dotted paths an operator can follow."""
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "reason": err["msg"]}
+        for err in exc.errors(include_url=False)
+    ]
+
+
+def invalid_fields(fields: list[dict], message: str = "some fields are invalid") -> ApiError:
+    return ApiError(422, "invalid_fields", message, fields=fields)
+
+
+# Codes for the HTTP errors Werkzeug raises on its own (routing, size limit …).
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        response = jsonify(error_body(exc.status, exc.code, exc.message, exc.fields))
+        response.status_code = exc.status
+        response.headers.update(exc.headers)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = exc.description or exc.name
+        if status == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            message = f"the request body is larger than the limit of {limit} bytes"
+        response = jsonify(error_body(status, _HTTP_CODES.get(status, "http_error"), message))
+        response.status_code = status
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        response = jsonify(error_body(500, "internal_error", "an unexpected error occurred; it was logged"))
+        response.status_code = 500
+        return response

@@ -1,0 +1,46 @@
+"""Reading request bodies at the view boundary: content type, JSON, pydantic validation."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from webhooks.errors import ApiError, invalid_fields, pydantic_fields
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def require_content_type(*allowed: str) -> str:
+    """Return the request's media type, or answer 415 naming the accepted ones."""
+    media_type = (request.mimetype or "").lower()
+    if media_type not in allowed:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send the body as {' or '.join(allowed)} (got {media_type or 'no content type'})",
+        )
+    return media_type
+
+
+def json_body() -> Any:
+    """The decoded JSON body (orjson: fast, strict UTF-8, bounded nesting); 400 when malformed."""
+    require_content_type("application/json")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise ApiError(400, "bad_request", "the request body is empty; send a JSON document")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "bad_request", f"the body is not valid JSON: {exc}") from exc
+
+
+def validated(model: type[Model]) -> Model:
+    """The JSON body validated by ``model``; 422 naming each invalid field."""
+    payload = json_body()
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise invalid_fields(pydantic_fields(exc)) from exc

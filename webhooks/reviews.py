@@ -1,0 +1,20 @@
+"""POST /v1/reviews: Google, Trustpilot, App Store, Play Store, Amazon, Shopee … reviews."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from webhooks.schemas import ReviewsBody
+from webhooks.auth import require_scope
+from webhooks.ingestion import handle_ingest
+from webhooks.openapi import documented
+from webhooks.schemas import IngestResult
+
+bp = Blueprint("reviews", __name__, url_prefix="/v1/reviews")
+
+
+@bp.post("")
+@require_scope("ingest")
+@documented(summary="Ingest reviews (one or a batch)", tag="ingestion", body=ReviewsBody, responses={200: IngestResult})
+def post_reviews():
+    return handle_ingest("reviews")

@@ -1,0 +1,61 @@
+"""Request and response schemas of the HTTP face (pydantic: they validate and document).
+
+Item schemas come from the engine's parsers (``personapulse.ingest.schemas``); here they are wrapped in
+the three body shapes every ingestion endpoint accepts: one item, a list, or an envelope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, RootModel
+
+from personapulse.ingest.schemas import ConversationIn, ProfileIn, ReviewIn, SegmentEventIn
+
+
+class ItemErrorOut(BaseModel):
+    index: int
+    field: str
+    reason: str
+
+
+class IngestResult(BaseModel):
+    accepted: int = Field(description="items stored by this request")
+    duplicate: int = Field(description="items already stored (resent): stored once, not again")
+    rejected: int = Field(description="invalid items, each named in errors")
+    flagged: int = Field(description="stored but marked as garbage (missing or future timestamp)")
+    errors: list[ItemErrorOut]
+
+
+class EventsEnvelope(BaseModel):
+    batch: list[SegmentEventIn | dict[str, Any]]
+
+
+class ReviewsEnvelope(BaseModel):
+    reviews: list[ReviewIn]
+
+
+class ConversationsEnvelope(BaseModel):
+    conversations: list[ConversationIn]
+
+
+class ProfilesEnvelope(BaseModel):
+    profiles: list[ProfileIn]
+
+
+class EventsBody(
+    RootModel[EventsEnvelope | list[SegmentEventIn | dict[str, Any]] | SegmentEventIn | dict[str, Any]]
+):
+    """One event, a list, or Segment's ``{"batch": [...]}``; export rows of other formats are objects."""
+
+
+class ReviewsBody(RootModel[ReviewsEnvelope | list[ReviewIn] | ReviewIn]):
+    """One review, a list, or ``{"reviews": [...]}``."""
+
+
+class ConversationsBody(RootModel[ConversationsEnvelope | list[ConversationIn] | ConversationIn]):
+    """One conversation, a list, or ``{"conversations": [...]}``."""
+
+
+class ProfilesBody(RootModel[ProfilesEnvelope | list[ProfileIn] | ProfileIn]):
+    """One profile, a list, or ``{"profiles": [...]}``."""
