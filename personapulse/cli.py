@@ -25,7 +25,9 @@ def _store(settings: dict[str, Any]) -> Store:
 
 
 @click.group()
-@click.option("--database-url", envvar="PERSONAPULSE_DATABASE_URL", help="SQLAlchemy URL of the store.")
+@click.option(
+    "--database-url", envvar="PERSONAPULSE_DATABASE_URL", help="SQLAlchemy URL of the store."
+)
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
     """PersonaPulse: customer personas from real behaviour."""
@@ -55,7 +57,9 @@ def keys_create(settings: dict, name: str, scopes: str) -> None:
     from personapulse.store.keys import create_key
 
     try:
-        key, token = create_key(_store(settings).engine, name, tuple(s.strip() for s in scopes.split(",") if s.strip()))
+        key, token = create_key(
+            _store(settings).engine, name, tuple(s.strip() for s in scopes.split(",") if s.strip())
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     click.echo(f"created {key.id} ({key.name}; scopes: {', '.join(sorted(key.scopes))})", err=True)
@@ -98,7 +102,9 @@ def migrate(settings: dict) -> None:
 # --- ingestion ---------------------------------------------------------------------------------
 
 
-def _ingest_batches(store: Store, settings: dict, kind: str, batches: Iterable[Any], *, progress) -> dict:
+def _ingest_batches(
+    store: Store, settings: dict, kind: str, batches: Iterable[Any], *, progress
+) -> dict:
     from personapulse.services.ingestion import ingest, parse
 
     totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "flagged": 0}
@@ -203,11 +209,19 @@ def _csv_event_batches(file: Path) -> Iterator[tuple[str, int]]:
 )
 @click.option("--key/--no-key", default=True, help="Create and print an API key for the demo.")
 @click.pass_obj
-def demo(settings: dict, users: int, seed: int, archetypes: int, out: Path | None, answers: Path, key: bool) -> None:
+def demo(
+    settings: dict,
+    users: int,
+    seed: int,
+    archetypes: int,
+    out: Path | None,
+    answers: Path,
+    key: bool,
+) -> None:
     """Generate a realistic product with hidden archetypes and load it (or write it to --out)."""
     from tqdm import tqdm
 
-    from personapulse.demo import DemoConfig, generate_users, write_jsonl
+    from personapulse.demo import DemoConfig, write_jsonl
 
     config = DemoConfig(users=users, seed=seed, archetypes=archetypes)
     if out is not None:
@@ -216,41 +230,18 @@ def demo(settings: dict, users: int, seed: int, archetypes: int, out: Path | Non
             click.echo(f"{name}: {path}")
         return
 
+    from personapulse.services.demo_load import load_demo
+
     store = _store(settings)
     answers.parent.mkdir(parents=True, exist_ok=True)
-    pending: dict[str, list] = {"profiles": [], "events": [], "reviews": [], "conversations": []}
-    totals: dict[str, dict] = {}
-
-    def flush(kind: str) -> None:
-        if pending[kind]:
-            result = _ingest_batches(store, settings, kind, [(pending[kind], 0)], progress=_NoProgress())
-            for name in ("accepted", "duplicate", "rejected"):
-                totals.setdefault(kind, {}).setdefault(name, 0)
-                totals[kind][name] += result[name]
-            pending[kind] = []
-
-    with answers.open("w", newline="") as answer_file, tqdm(
-        total=users, desc="demo users", unit=" users", file=sys.stderr
-    ) as progress:
-        writer = csv.writer(answer_file)
-        writer.writerow(["person_id", "archetype"])
-        for bundle in generate_users(config):
-            if bundle.archetype is not None:
-                writer.writerow([bundle.person_id, bundle.archetype])
-                progress.update(1)
-            if bundle.profile:
-                pending["profiles"].append(bundle.profile)
-            pending["events"].extend(bundle.events)
-            pending["reviews"].extend(bundle.reviews)
-            pending["conversations"].extend(bundle.conversations)
-            if len(pending["events"]) >= BATCH_SIZE:
-                # Profiles and events first, so reviews find their users.
-                for kind in ("profiles", "events", "reviews", "conversations"):
-                    flush(kind)
-        for kind in ("profiles", "events", "reviews", "conversations"):
-            flush(kind)
+    with tqdm(total=users, desc="demo users", unit=" users", file=sys.stderr) as progress:
+        totals = load_demo(
+            store, config, settings, answers_path=answers, on_user=lambda: progress.update(1)
+        )
     for kind, counts in totals.items():
-        click.echo(f"{kind}: {counts['accepted']} accepted, {counts['duplicate']} duplicate, {counts['rejected']} rejected")
+        click.echo(
+            f"{kind}: {counts['accepted']} accepted, {counts['duplicate']} duplicate, {counts['rejected']} rejected"
+        )
     click.echo(f"answer file (hidden archetypes, not in the store): {answers}")
     if key:
         from personapulse.store.keys import create_key
@@ -259,9 +250,91 @@ def demo(settings: dict, users: int, seed: int, archetypes: int, out: Path | Non
         click.echo(f"demo API key (shown once): {token}")
 
 
-class _NoProgress:
-    def update(self, _n: int) -> None:
-        pass
+# --- personas ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--k", type=click.IntRange(2, 20), help="Fix the number of personas.")
+@click.option(
+    "--k-max", type=click.IntRange(2, 20), help="Cap the number of personas (3-5 is usual)."
+)
+@click.option("--method", type=click.Choice(["auto", "kmeans", "gmm"]), help="Model family.")
+@click.option(
+    "--min-share", type=click.FloatRange(0, 0.5), help="Smallest persona share the gate accepts."
+)
+@click.option("--seed", "random_state", type=int, help="Random seed of the fit.")
+@click.pass_obj
+def refresh(settings: dict, k, k_max, method, min_share, random_state) -> None:
+    """Refit personas from everything stored and make them current (runs here, now)."""
+    from personapulse.services.personas import refresh as refresh_personas
+
+    params = {
+        name: value
+        for name, value in {
+            "k": k,
+            "k_max": k_max,
+            "method": method,
+            "min_share": min_share,
+            "random_state": random_state,
+        }.items()
+        if value is not None
+    }
+    try:
+        summary = refresh_personas(_store(settings), params)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    gate = (
+        "reliable" if summary["reliable"] else "NOT reliable: " + "; ".join(summary["gate_reasons"])
+    )
+    click.echo(
+        f"persona version {summary['version_id']}: {summary['k']} personas over {summary['users']} users ({gate})"
+    )
+    for persona in summary["personas"]:
+        click.echo(
+            f"  {persona['persona_id']}  {persona['share']:6.1%}  {persona['size']:>7}  {persona['label']}"
+        )
+    if summary["appeared"]:
+        click.echo(f"appeared: {', '.join(summary['appeared'])}")
+    if summary["vanished"]:
+        click.echo(f"vanished: {', '.join(summary['vanished'])}")
+
+
+@main.command()
+@click.option("--version", "version_id", help="A version id (default: the current one).")
+@click.pass_obj
+def personas(settings: dict, version_id: str | None) -> None:
+    """Print the personas as a readable table."""
+    from personapulse.services.personas import NoPersonas, list_personas
+
+    try:
+        version, found = list_personas(_store(settings).engine, version_id)
+    except NoPersonas as exc:
+        raise click.ClickException(str(exc)) from exc
+    gate = version["gate"]
+    status = (
+        "reliable" if version["reliable"] else "NOT reliable: " + "; ".join(gate.get("reasons", []))
+    )
+    click.echo(
+        f"version {version['version_id']} ({version['method']}, k={version['k']}): {status}\n"
+        f"entropy {gate.get('entropy', float('nan')):.2f}, smallest share {gate.get('min_share', float('nan')):.1%}, "
+        f"stability {gate.get('stability', float('nan')):.2f}"
+    )
+    for persona in found:
+        profile = persona["profile"]
+        flag = (
+            "  [do not target: " + ", ".join(profile["negative"]["reasons"]) + "]"
+            if persona["is_negative"]
+            else ""
+        )
+        click.echo(
+            f"\n{persona['persona_id']}  {persona['name']}  {persona['share']:.1%} ({persona['size']} users){flag}"
+        )
+        for trait in profile.get("traits", [])[:4]:
+            click.echo(f"    - {trait['text']}")
+        shortlist = ", ".join(
+            item["person_id"] for item in profile.get("interview_shortlist", [])[:5]
+        )
+        click.echo(f"    interview: {shortlist}")
 
 
 # --- data quality ----------------------------------------------------------------------------
@@ -290,22 +363,35 @@ def data_quality(settings: dict, days: int) -> None:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--timeout", default=60, show_default=True, type=int, help="Worker timeout, seconds.")
 @click.option("--jobs/--no-jobs", default=True, help="Run background jobs inside the web workers.")
+@click.option("--access-log/--no-access-log", default=True, help="One line per request on stdout.")
 @click.pass_obj
-def serve(settings: dict, bind: str, workers: int, threads: int, timeout: int, jobs: bool) -> None:
+def serve(
+    settings: dict,
+    bind: str,
+    workers: int,
+    threads: int,
+    timeout: int,
+    jobs: bool,
+    access_log: bool,
+) -> None:
     """Serve the API (and the dashboard, once it exists) under gunicorn."""
-    from personapulse.server import run_gunicorn
+    from personapulse.server import serve_personapulse
 
     _store(settings)  # migrate once in the master, before workers start
     host = bind.rsplit(":", 1)[0]
-    click.echo(f"PersonaPulse on http://{bind}  (API docs: http://{bind}/docs, health: http://{bind}/healthz)", err=True)
+    click.echo(
+        f"PersonaPulse on http://{bind}  (API docs: http://{bind}/docs, health: http://{bind}/healthz)",
+        err=True,
+    )
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("warning: listening beyond loopback; put TLS in front of it", err=True)
-    run_gunicorn(
+    serve_personapulse(
         settings | {"RUN_WORKER": jobs},
         bind=bind,
         workers=workers,
         threads=threads,
         timeout=timeout,
+        access_log=access_log,
     )
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 
 class _Application(BaseApplication):
-    def __init__(self, settings: dict[str, Any], options: dict[str, Any]) -> None:
-        self._settings = settings
+    def __init__(self, load_app: Callable[[], Any], options: dict[str, Any]) -> None:
+        self._load_app = load_app
         self._options = options
         super().__init__()
 
@@ -18,20 +19,34 @@ class _Application(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from webhooks import create_app
-
-        return create_app(self._settings)
+        return self._load_app()
 
 
-def run_gunicorn(settings: dict[str, Any], *, bind: str, workers: int, threads: int, timeout: int) -> None:
-    options = {
+def gunicorn_options(
+    *, bind: str, workers: int, threads: int, timeout: int, access_log: bool = True
+) -> dict:
+    """The one set of gunicorn settings the service runs with (the benchmark reuses it)."""
+    return {
         "bind": bind,
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
         "timeout": timeout,
         "graceful_timeout": 20,
-        "accesslog": "-",
+        "accesslog": "-" if access_log else None,
         "keepalive": 5,
     }
-    _Application(settings, options).run()
+
+
+def run_gunicorn(load_app: Callable[[], Any], options: dict[str, Any]) -> None:
+    """Serve the WSGI app returned by ``load_app`` (called in each worker) until stopped."""
+    _Application(load_app, options).run()
+
+
+def serve_personapulse(settings: dict[str, Any], **options: Any) -> None:
+    def load():
+        from webhooks import create_app
+
+        return create_app(settings)
+
+    run_gunicorn(load, gunicorn_options(**options))

@@ -79,8 +79,16 @@ def start_service(
     log_path = workdir / "gunicorn.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "personapulse.cli", "serve", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "personapulse.cli",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+            ],
             env=env,
             cwd=REPO,
             stdout=log_file,

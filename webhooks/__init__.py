@@ -30,20 +30,39 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     store.init_app(app)
 
+    # Job handlers register on import, so any web worker can run a queued refresh.
+    import personapulse.services.personas  # noqa: F401
     from webhooks import (
+        assignments,
         conversations,
         events,
         health,
+        insights,
         jobs,
         me,
         openapi,
+        personas,
         profiles,
         quality,
         reviews,
         users,
     )
 
-    for module in (health, openapi, me, events, reviews, conversations, profiles, users, quality, jobs):
+    for module in (
+        health,
+        openapi,
+        me,
+        events,
+        reviews,
+        conversations,
+        profiles,
+        users,
+        quality,
+        jobs,
+        personas,
+        assignments,
+        insights,
+    ):
         app.register_blueprint(module.bp)
 
     if app.config.get("RUN_WORKER"):

@@ -47,7 +47,9 @@ def require_scope(scope: str) -> Callable:
                     401,
                     "unauthorized",
                     "the API key is not valid or was revoked",
-                    headers={"WWW-Authenticate": 'Bearer realm="personapulse", error="invalid_token"'},
+                    headers={
+                        "WWW-Authenticate": 'Bearer realm="personapulse", error="invalid_token"'
+                    },
                 )
             if not key.allows(scope):
                 raise ApiError(403, "forbidden", f"this API key lacks the '{scope}' scope")

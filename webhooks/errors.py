@@ -1,7 +1,7 @@
 """One JSON error shape for every failure the service answers with.
 
-    {"error": {"status": 422, "code": "invalid_fields", "message": "…",
-               "fields": [{"field": "rating", "reason": "must be between 1 and 5", "index": 3}]}}
+{"error": {"status": 422, "code": "invalid_fields", "message": "…",
+           "fields": [{"field": "rating", "reason": "must be between 1 and 5", "index": 3}]}}
 """
 
 from __future__ import annotations
@@ -87,6 +87,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        response = jsonify(error_body(500, "internal_error", "an unexpected error occurred; it was logged"))
+        response = jsonify(
+            error_body(500, "internal_error", "an unexpected error occurred; it was logged")
+        )
         response.status_code = 500
         return response

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 
 from personapulse.ingest import EVENT_FORMATS
-from webhooks.schemas import EventsBody
 from webhooks.auth import require_scope
 from webhooks.ingestion import handle_ingest
 from webhooks.openapi import documented
-from webhooks.schemas import IngestResult
+from webhooks.schemas import EventsBody, IngestResult
 
 bp = Blueprint("events", __name__, url_prefix="/v1/events")
 
@@ -23,8 +22,14 @@ bp = Blueprint("events", __name__, url_prefix="/v1/events")
     body_content_types=("application/json", "text/csv"),
     responses={200: IngestResult},
     query={
-        "format": {"schema": {"type": "string", "enum": list(EVENT_FORMATS)}, "description": "skip detection"},
-        "mapping": {"schema": {"type": "string"}, "description": "CSV only: JSON object canonical → column"},
+        "format": {
+            "schema": {"type": "string", "enum": list(EVENT_FORMATS)},
+            "description": "skip detection",
+        },
+        "mapping": {
+            "schema": {"type": "string"},
+            "description": "CSV only: JSON object canonical → column",
+        },
     },
     description="Items are stored once per event id (messageId / $insert_id / insert_id / uuid). "
     "A batch with bad items stores the good ones and names each bad one. Send Idempotency-Key to make a "

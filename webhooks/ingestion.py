@@ -9,7 +9,6 @@ from flask import current_app, request
 
 from personapulse.ingest import EVENT_FORMATS
 from personapulse.services.ingestion import (
-    AfterWrite,
     Idempotency,
     IdempotencyConflict,
     IngestOutcome,
@@ -27,8 +26,12 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 def _respond(outcome: IngestOutcome) -> tuple[int, dict]:
     if outcome.rejected and not (outcome.accepted or outcome.duplicate):
-        fields = [{"index": e.index, "field": e.field, "reason": e.reason} for e in outcome.errors[:100]]
-        return 422, error_body(422, "invalid_fields", f"all {outcome.rejected} items were rejected", fields)
+        fields = [
+            {"index": e.index, "field": e.field, "reason": e.reason} for e in outcome.errors[:100]
+        ]
+        return 422, error_body(
+            422, "invalid_fields", f"all {outcome.rejected} items were rejected", fields
+        )
     return 200, outcome.to_dict()
 
 
@@ -39,13 +42,17 @@ def _csv_mapping() -> dict[str, str] | None:
     try:
         mapping = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise invalid_fields([{"field": "mapping", "reason": f"must be a JSON object: {exc}"}]) from exc
+        raise invalid_fields(
+            [{"field": "mapping", "reason": f"must be a JSON object: {exc}"}]
+        ) from exc
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        raise invalid_fields([{"field": "mapping", "reason": "must map canonical names to CSV column names"}])
+        raise invalid_fields(
+            [{"field": "mapping", "reason": "must map canonical names to CSV column names"}]
+        )
     return mapping
 
 
-def handle_ingest(kind: str, *, allow_csv: bool = False, after_write: AfterWrite | None = None):
+def handle_ingest(kind: str, *, allow_csv: bool = False):
     allowed = ("application/json", "text/csv") if allow_csv else ("application/json",)
     media_type = require_content_type(*allowed)
     event_format = request.args.get("format")
@@ -65,7 +72,9 @@ def handle_ingest(kind: str, *, allow_csv: bool = False, after_write: AfterWrite
     limit = int(current_app.config["MAX_BATCH_ITEMS"])
     if size > limit:
         raise ApiError(
-            413, "payload_too_large", f"the request holds {size} items; at most {limit} are accepted at once"
+            413,
+            "payload_too_large",
+            f"the request holds {size} items; at most {limit} are accepted at once",
         )
     received_at = datetime.now(UTC)
     try:
@@ -87,7 +96,11 @@ def handle_ingest(kind: str, *, allow_csv: bool = False, after_write: AfterWrite
                 [{"field": IDEMPOTENCY_HEADER, "reason": "must be 1 to 200 characters"}]
             )
         idempotency = Idempotency.for_request(
-            current_key().id, idempotency_key, request.method, request.full_path, request.get_data(cache=True)
+            current_key().id,
+            idempotency_key,
+            request.method,
+            request.full_path,
+            request.get_data(cache=True),
         )
     try:
         _, stored = ingest(
@@ -98,11 +111,15 @@ def handle_ingest(kind: str, *, allow_csv: bool = False, after_write: AfterWrite
             received_at=received_at,
             idempotency=idempotency,
             respond=_respond,
-            after_write=after_write,
         )
     except IdempotencyConflict as exc:
         raise invalid_fields(
-            [{"field": IDEMPOTENCY_HEADER, "reason": "was already used with a different request body"}],
+            [
+                {
+                    "field": IDEMPOTENCY_HEADER,
+                    "reason": "was already used with a different request body",
+                }
+            ],
             message=f"Idempotency-Key {exc} was used before for another request",
         ) from exc
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}

@@ -15,7 +15,11 @@ bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
 
 @bp.get("/<job_id>")
 @require_scope("read")
-@documented(summary="A background job's status and result", tag="jobs", responses={200: None, 404: "no such job"})
+@documented(
+    summary="A background job's status and result",
+    tag="jobs",
+    responses={200: None, 404: "no such job"},
+)
 def get_job(job_id: str):
     job = job_queue.get(get_store().engine, job_id)
     if job is None:

@@ -102,7 +102,9 @@ def _path_template(rule: str) -> tuple[str, list[dict]]:
     for part in rule.split("/"):
         if part.startswith("<") and part.endswith(">"):
             name = part[1:-1].split(":")[-1]
-            params.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
+            params.append(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            )
             parts.append("{" + name + "}")
         else:
             parts.append(part)
@@ -137,8 +139,10 @@ def build_document(app: Flask) -> dict[str, Any]:
                 schema = components.ref(spec["body"])
                 operation["requestBody"] = {
                     "required": True,
-                    "content": {ct: {"schema": schema if ct == "application/json" else {"type": "string"}}
-                                for ct in spec["body_content_types"]},
+                    "content": {
+                        ct: {"schema": schema if ct == "application/json" else {"type": "string"}}
+                        for ct in spec["body_content_types"]
+                    },
                 }
             for status, response in spec["responses"].items():
                 if isinstance(response, str) or response is None:
@@ -150,14 +154,24 @@ def build_document(app: Flask) -> dict[str, Any]:
                     }
             if scope:
                 operation["security"] = [{"apiKey": []}, {"bearer": []}]
-                operation["description"] = (operation.get("description", "") + f"\n\nScope: `{scope}`.").strip()
-                operation["responses"].setdefault("401", _error_response("missing or invalid API key"))
-                operation["responses"].setdefault("403", _error_response(f"the key lacks the '{scope}' scope"))
+                operation["description"] = (
+                    operation.get("description", "") + f"\n\nScope: `{scope}`."
+                ).strip()
+                operation["responses"].setdefault(
+                    "401", _error_response("missing or invalid API key")
+                )
+                operation["responses"].setdefault(
+                    "403", _error_response(f"the key lacks the '{scope}' scope")
+                )
             if spec["body"] is not None:
                 operation["responses"].setdefault("400", _error_response("malformed JSON"))
-                operation["responses"].setdefault("413", _error_response("body over the size limit"))
+                operation["responses"].setdefault(
+                    "413", _error_response("body over the size limit")
+                )
                 operation["responses"].setdefault("415", _error_response("wrong content type"))
-                operation["responses"].setdefault("422", _error_response("invalid fields, each named"))
+                operation["responses"].setdefault(
+                    "422", _error_response("invalid fields, each named")
+                )
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",

@@ -18,10 +18,17 @@ bp = Blueprint("data_quality", __name__, url_prefix="/v1/data-quality")
 @documented(
     summary="Data-quality report: garbage named per source and over time",
     tag="data quality",
-    query={"days": {"schema": {"type": "integer", "minimum": 1, "maximum": 3650}, "description": "window, default 30"}},
+    query={
+        "days": {
+            "schema": {"type": "integer", "minimum": 1, "maximum": 3650},
+            "description": "window, default 30",
+        }
+    },
 )
 def get_data_quality():
     raw = request.args.get("days", "30")
     if not raw.isdigit() or not 1 <= int(raw) <= 3650:
-        raise invalid_fields([{"field": "days", "reason": "must be a whole number of days from 1 to 3650"}])
+        raise invalid_fields(
+            [{"field": "days", "reason": "must be a whole number of days from 1 to 3650"}]
+        )
     return data_quality_report(get_store().engine, days=int(raw))

@@ -27,6 +27,35 @@ class IngestResult(BaseModel):
     errors: list[ItemErrorOut]
 
 
+class ReviewClass(BaseModel):
+    review_id: str
+    sentiment_label: str = Field(description="positive, neutral or negative")
+    sentiment_score: float = Field(ge=-1, le=1)
+    pain_points: list[dict[str, Any]] = Field(description="label, phrase, start, end, context, via")
+    motivations: list[dict[str, Any]]
+    keywords: list[str]
+
+
+class ReviewsResult(IngestResult):
+    classifications: list[ReviewClass] = []
+
+
+class ConversationClass(BaseModel):
+    conversation_id: str
+    sentiment_label: str
+    sentiment_score: float
+    pain_points: list[dict[str, Any]]
+    motivations: list[dict[str, Any]] = []
+    keywords: list[str] = []
+    intents: list[dict[str, Any]] = Field(
+        description="intent (buying | hesitating | churning), phrase, start, end"
+    )
+
+
+class ConversationsResult(IngestResult):
+    classifications: list[ConversationClass] = []
+
+
 class EventsEnvelope(BaseModel):
     batch: list[SegmentEventIn | dict[str, Any]]
 
@@ -44,7 +73,9 @@ class ProfilesEnvelope(BaseModel):
 
 
 class EventsBody(
-    RootModel[EventsEnvelope | list[SegmentEventIn | dict[str, Any]] | SegmentEventIn | dict[str, Any]]
+    RootModel[
+        EventsEnvelope | list[SegmentEventIn | dict[str, Any]] | SegmentEventIn | dict[str, Any]
+    ]
 ):
     """One event, a list, or Segment's ``{"batch": [...]}``; export rows of other formats are objects."""
 

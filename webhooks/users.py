@@ -20,7 +20,7 @@ def resolve_or_404(any_id: str) -> str:
     return person_id
 
 
-@bp.get("/<path:user_id>")
+@bp.get("/<user_id>")
 @require_scope("read")
 @documented(
     summary="A person: profile, stitched ids, activity (look up by user id, anonymous id or email)",
@@ -32,3 +32,23 @@ def get_user(user_id: str):
     if summary is None:
         raise ApiError(404, "not_found", f"no activity or profile for {user_id!r}")
     return summary
+
+
+@bp.get("/<user_id>/persona")
+@require_scope("read")
+@documented(
+    summary="The persona a user was assigned at the last refresh (any id or email)",
+    tag="personas",
+    responses={200: None, 404: "unknown user or no personas"},
+)
+def get_user_persona(user_id: str):
+    from personapulse.services import personas as persona_service
+    from webhooks.personas import no_personas
+
+    try:
+        found = persona_service.stored_assignment(get_store().engine, user_id)
+    except persona_service.NoPersonas as exc:
+        raise no_personas(exc) from exc
+    if found is None:
+        raise ApiError(404, "not_found", f"{user_id!r} has no persona in the current version")
+    return found

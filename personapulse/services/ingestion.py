@@ -99,9 +99,9 @@ class StoredResponse:
     replayed: bool
 
 
-# Called inside the write transaction with the new items, so derived rows (review classes …) are
-# stored atomically with the data they derive from.
-AfterWrite = Callable[[Connection, str, list[dict]], dict[str, Any] | None]
+# Called inside the write transaction with the new items and all valid items, so derived rows
+# (review classes …) are stored atomically with the data they derive from.
+AfterWrite = Callable[[Connection, str, list[dict], list[dict]], dict[str, Any] | None]
 
 
 def count_items(kind: str, payload: Any) -> int:
@@ -136,7 +136,9 @@ def parse(
     raise ValueError(f"unknown kind {kind!r}")
 
 
-def _write(conn: Connection, kind: str, items: list[dict], received_ms: int, settings: dict) -> WriteCounts:
+def _write(
+    conn: Connection, kind: str, items: list[dict], received_ms: int, settings: dict
+) -> WriteCounts:
     if kind == "events":
         return insert_events(
             conn,
@@ -157,14 +159,6 @@ def _source_of(kind: str, items: list[dict]) -> str:
     return sources.most_common(1)[0][0] if sources else "api"
 
 
-def _new_items(kind: str, items: list[dict], counts: WriteCounts) -> list[dict]:
-    id_key = {"events": "event_id", "reviews": "review_id", "conversations": "conversation_id"}.get(
-        kind, "user_id"
-    )
-    wanted = set(counts.new_ids)
-    return [item for item in items if item[id_key] in wanted]
-
-
 def ingest(
     store: Store,
     kind: str,
@@ -182,6 +176,11 @@ def ingest(
     ``None`` as outcome); the same key with another body raises IdempotencyConflict.
     """
     respond = respond or (lambda outcome: (200, outcome.to_dict()))
+    if after_write is None and kind in ("reviews", "conversations"):
+        # Every review and conversation is classified on arrival, whichever door it came in by.
+        from personapulse.services.reviews import classify_new
+
+        after_write = classify_new
     received_at = received_at or datetime.now(UTC)
     received_ms = int(received_at.timestamp() * 1000)
     with write_transaction(store.engine) as conn:
@@ -209,10 +208,10 @@ def ingest(
             rejected=rejected,
             flagged=counts.flagged,
             errors=parsed.errors,
-            new_items=_new_items(kind, items, counts),
+            new_items=[items[position] for position in counts.new_positions],
         )
-        if after_write is not None and outcome.new_items:
-            extra = after_write(conn, kind, outcome.new_items)
+        if after_write is not None and items:
+            extra = after_write(conn, kind, outcome.new_items, items)
             if extra:
                 outcome.extra.update(extra)
         reasons = Counter(f"{e.field}: {e.reason}" for e in parsed.errors)

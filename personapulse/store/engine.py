@@ -29,7 +29,9 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False}, future=True)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - exercised via every test
+    def _on_connect(
+        dbapi_connection, _record
+    ) -> None:  # pragma: no cover - exercised via every test
         # Take transaction control from pysqlite so BEGIN is ours to emit.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()

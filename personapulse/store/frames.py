@@ -25,9 +25,7 @@ EVENT_COLUMNS = [
 ]
 
 # One lookup resolves a person: the identities table holds already-resolved chains.
-_PERSON_SQL = (
-    "COALESCE(iu.user_id, e.user_id, ia.user_id, 'anon:' || e.anonymous_id)"
-)
+_PERSON_SQL = "COALESCE(iu.user_id, e.user_id, ia.user_id, 'anon:' || e.anonymous_id)"
 
 
 def _frame(engine: Engine, sql: str, params: dict, columns: list[str]) -> pd.DataFrame:
@@ -48,16 +46,28 @@ def _to_utc(ms: pd.Series) -> pd.Series:
     return pd.to_datetime(values.astype("Int64"), unit="ms", utc=True).astype("datetime64[ns, UTC]")
 
 
+def _json_property(dialect: str, key: str) -> str:
+    if not key.replace("_", "").isalnum():
+        raise ValueError(f"property names are letters, digits and underscores: {key!r}")
+    if dialect == "postgresql":
+        return f"(e.properties::json ->> '{key}')"
+    return f"json_extract(e.properties, '$.{key}')"
+
+
 def load_events(
     engine: Engine,
     *,
     since_ms: int | None = None,
     until_ms: int | None = None,
     include_flagged: bool = False,
+    person_ids: list[str] | None = None,
+    properties: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """All stored events as the event frame, ordered by person and time.
 
-    Garbage (missing or future timestamps) is left out unless ``include_flagged``.
+    Garbage (missing, future or ancient timestamps) is left out unless ``include_flagged``.
+    ``properties`` adds one column per named event property (e.g. ``feature``), read in SQL so the
+    JSON of millions of events is never parsed in Python. ``person_ids`` limits the frame to people.
     """
     where = ["1=1"]
     params: dict = {}
@@ -69,20 +79,31 @@ def load_events(
     if until_ms is not None:
         where.append("e.ts_ms < :until")
         params["until"] = until_ms
+    if person_ids is not None:
+        placeholders = []
+        for i, person_id in enumerate(person_ids):
+            params[f"p{i}"] = person_id
+            placeholders.append(f":p{i}")
+        where.append(f"{_PERSON_SQL} IN ({', '.join(placeholders) or 'NULL'})")
+    extra = "".join(
+        f", {_json_property(engine.dialect.name, key)} AS prop_{key}" for key in properties
+    )
     sql = f"""
         SELECT {_PERSON_SQL} AS person_id, e.event_id, e.type, e.event, e.ts_ms, e.session_id,
                e.page_path, e.referrer, e.utm_source, e.utm_medium, e.utm_campaign, e.revenue,
-               e.source_format
+               e.source_format{extra}
         FROM events e
         LEFT JOIN identities iu ON iu.alias_id = e.user_id
         LEFT JOIN identities ia ON ia.alias_id = e.anonymous_id
         WHERE {" AND ".join(where)}
     """
-    columns = [c if c != "timestamp" else "ts_ms" for c in EVENT_COLUMNS]
+    columns = [c if c != "timestamp" else "ts_ms" for c in EVENT_COLUMNS] + list(properties)
     frame = _frame(engine, sql, params, columns)
     frame["timestamp"] = _to_utc(frame.pop("ts_ms"))
     frame["revenue"] = pd.to_numeric(frame["revenue"], errors="coerce").astype("float64")
-    frame = frame[EVENT_COLUMNS].sort_values(["person_id", "timestamp"], kind="stable")
+    frame = frame[EVENT_COLUMNS + list(properties)].sort_values(
+        ["person_id", "timestamp"], kind="stable"
+    )
     return frame.reset_index(drop=True)
 
 
@@ -99,7 +120,16 @@ def load_reviews(engine: Engine, *, since_ms: int | None = None) -> pd.DataFrame
         FROM reviews r LEFT JOIN identities iu ON iu.alias_id = r.user_id
         {"WHERE COALESCE(r.created_ms, r.received_ms) >= :since" if since_ms is not None else ""}
     """
-    columns = ["review_id", "person_id", "source", "rating", "title", "text", "product", "created_ms"]
+    columns = [
+        "review_id",
+        "person_id",
+        "source",
+        "rating",
+        "title",
+        "text",
+        "product",
+        "created_ms",
+    ]
     frame = _frame(engine, sql, {"since": since_ms}, columns)
     frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce").astype("float64")
     frame["created_at"] = _to_utc(frame.pop("created_ms"))

@@ -105,7 +105,9 @@ def heartbeat(engine: Engine, job_id: str) -> None:
         conn.execute(update(jobs).where(jobs.c.id == job_id).values(heartbeat_ms=now_ms()))
 
 
-def finish(engine: Engine, job_id: str, *, result: dict | None = None, error: str | None = None) -> None:
+def finish(
+    engine: Engine, job_id: str, *, result: dict | None = None, error: str | None = None
+) -> None:
     with write_transaction(engine) as conn:
         conn.execute(
             update(jobs)
@@ -129,6 +131,10 @@ def fail_exhausted(engine: Engine) -> int:
                 jobs.c.heartbeat_ms < now_ms() - STALE_AFTER_MS,
                 jobs.c.attempts >= MAX_ATTEMPTS,
             )
-            .values(status=FAILED, error="the worker stopped while running it, too many times", finished_ms=now_ms())
+            .values(
+                status=FAILED,
+                error="the worker stopped while running it, too many times",
+                finished_ms=now_ms(),
+            )
         )
     return result.rowcount

@@ -10,7 +10,12 @@ from personapulse.store.schema import conversations, events, identities, reviews
 
 
 def resolve_person(engine: Engine, any_id: str) -> str | None:
-    """The canonical user id for a user id, former id, anonymous id or email; None if unknown."""
+    """The canonical user id for a user id, former id, anonymous id or email; None if unknown.
+
+    ``anon:<anonymous id>`` (how never-identified visitors appear in personas) resolves too.
+    """
+    if any_id.startswith("anon:"):
+        any_id = any_id[len("anon:") :]
     with read_connection(engine) as conn:
         mapped = conn.execute(
             select(identities.c.user_id).where(identities.c.alias_id == any_id)

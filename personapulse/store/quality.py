@@ -42,12 +42,21 @@ def _field_disagreements(rows) -> tuple[list[dict], list[dict]]:
             shares = {s: c[field_name] / c["_n"] for s, c in sources.items() if c["_n"]}
             if len(shares) > 1 and max(shares.values()) - min(shares.values()) > DISAGREEMENT_GAP:
                 disagreements.append(
-                    {"event": event_name, "field": field_name, "presence": {s: round(v, 3) for s, v in shares.items()}}
+                    {
+                        "event": event_name,
+                        "field": field_name,
+                        "presence": {s: round(v, 3) for s, v in shares.items()},
+                    }
                 )
             for source, share in shares.items():
                 if 0.05 < share < 0.95 and sources[source]["_n"] >= 20:
                     inconsistent.append(
-                        {"source": source, "event": event_name, "field": field_name, "presence": round(share, 3)}
+                        {
+                            "source": source,
+                            "event": event_name,
+                            "field": field_name,
+                            "presence": round(share, 3),
+                        }
                     )
     return disagreements, inconsistent
 
@@ -122,7 +131,14 @@ def data_quality_report(engine: Engine, *, days: int = 30, at_ms: int | None = N
         reasons[kind].update(orjson.loads(blob))
     disagreements, inconsistent = _field_disagreements(field_rows)
     sources = [
-        {"kind": k, "source": s, "accepted": int(a), "duplicate": int(d), "rejected": int(r), "flagged": int(f)}
+        {
+            "kind": k,
+            "source": s,
+            "accepted": int(a),
+            "duplicate": int(d),
+            "rejected": int(r),
+            "flagged": int(f),
+        }
         for k, s, a, d, r, f in by_source
     ]
     duplicates = Counter()
@@ -133,20 +149,32 @@ def data_quality_report(engine: Engine, *, days: int = 30, at_ms: int | None = N
 
     findings = []
     if missing_ts:
-        findings.append(f"{missing_ts} events arrived without a timestamp (stored with the receive time, left out of analytics)")
+        findings.append(
+            f"{missing_ts} events arrived without a timestamp (stored with the receive time, left out of analytics)"
+        )
     if future_ts:
-        findings.append(f"{future_ts} events carry a timestamp in the future (left out of analytics)")
+        findings.append(
+            f"{future_ts} events carry a timestamp in the future (left out of analytics)"
+        )
     if ancient_ts:
-        findings.append(f"{ancient_ts} events carry a timestamp before 2000 (left out of analytics)")
+        findings.append(
+            f"{ancient_ts} events carry a timestamp before 2000 (left out of analytics)"
+        )
     if unknown_users:
-        findings.append(f"{unknown_users} events belong to visitors never identified (anonymous only)")
+        findings.append(
+            f"{unknown_users} events belong to visitors never identified (anonymous only)"
+        )
     if reviews_unlinked:
         findings.append(f"{reviews_unlinked} of {reviews_total} reviews are not linked to a user")
     if conversations_unlinked:
-        findings.append(f"{conversations_unlinked} of {conversations_total} conversations are not linked to a user")
+        findings.append(
+            f"{conversations_unlinked} of {conversations_total} conversations are not linked to a user"
+        )
     for kind, count in duplicates.items():
         if count:
-            findings.append(f"{count} duplicate {kind} were resent and stored once (last {days} days)")
+            findings.append(
+                f"{count} duplicate {kind} were resent and stored once (last {days} days)"
+            )
     for kind, count in rejected.items():
         if count:
             top = ", ".join(r for r, _ in reasons[kind].most_common(3))
@@ -170,7 +198,10 @@ def data_quality_report(engine: Engine, *, days: int = 30, at_ms: int | None = N
         "reviews": {"total": reviews_total, "unlinked": reviews_unlinked},
         "conversations": {"total": conversations_total, "unlinked": conversations_unlinked},
         "duplicates": dict(duplicates),
-        "rejected": {k: {"count": v, "top_reasons": dict(reasons[k].most_common(5))} for k, v in rejected.items()},
+        "rejected": {
+            k: {"count": v, "top_reasons": dict(reasons[k].most_common(5))}
+            for k, v in rejected.items()
+        },
         "by_source": sources,
         "over_time": [
             {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     Index,
@@ -178,4 +179,94 @@ ingest_log = Table(
     Column("reject_reasons", Text),
     Column("field_sets", Text),
     Index("ix_ingest_log_received", "received_ms"),
+)
+
+# --- derived data (revision 0002) --------------------------------------------------------------
+
+review_classes = Table(
+    "review_classes",
+    metadata,
+    Column("review_id", String(200), primary_key=True),
+    Column("sentiment_label", String(10), nullable=False),
+    Column("sentiment_score", Float, nullable=False),
+    Column("pain_points", Text, nullable=False),
+    Column("motivations", Text, nullable=False),
+    Column("keywords", Text, nullable=False),
+    Column("model_version", String(40), nullable=False),
+    Column("classified_ms", BigInteger, nullable=False),
+)
+
+conversation_classes = Table(
+    "conversation_classes",
+    metadata,
+    Column("conversation_id", String(200), primary_key=True),
+    Column("sentiment_label", String(10), nullable=False),
+    Column("sentiment_score", Float, nullable=False),
+    Column("pain_points", Text, nullable=False),
+    Column("motivations", Text, nullable=False),
+    Column("keywords", Text, nullable=False),
+    Column("intents", Text, nullable=False),
+    Column("model_version", String(40), nullable=False),
+    Column("classified_ms", BigInteger, nullable=False),
+)
+
+# Exactly one version has status "current"; a refresh switches it in one transaction, so readers
+# see the old personas or the new ones, never half of each.
+persona_versions = Table(
+    "persona_versions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("seq", Integer, nullable=False, unique=True),
+    Column("status", String(20), nullable=False),
+    Column("reliable", Boolean, nullable=False),
+    Column("k", Integer, nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("gate", Text, nullable=False),
+    Column("candidates", Text, nullable=False),
+    Column("provenance", Text, nullable=False),
+    Column("model_state", Text, nullable=False),
+    Column("appeared", Text, nullable=False),
+    Column("vanished", Text, nullable=False),
+    Column("job_id", String(40)),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_persona_versions_status", "status"),
+)
+
+personas = Table(
+    "personas",
+    metadata,
+    Column("version_id", String(40), primary_key=True),
+    Column("persona_id", String(40), primary_key=True),
+    Column("label", String(300), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("share", Float, nullable=False),
+    Column("is_negative", Boolean, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("centroid", Text, nullable=False),
+)
+
+# What people own about a persona (names, owners, interview notes): it outlives every refit.
+persona_meta = Table(
+    "persona_meta",
+    metadata,
+    Column("persona_id", String(40), primary_key=True),
+    Column("display_name", String(300)),
+    Column("owner", String(300)),
+    Column("interview_notes", Text),
+    Column("qualitative_insights", Text),
+    Column("do_not_target", Boolean),
+    Column("first_version_id", String(40), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("version_id", String(40), primary_key=True),
+    Column("person_id", String(200), primary_key=True),
+    Column("persona_id", String(40), nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("probabilities", Text, nullable=False),
+    Index("ix_assignments_persona", "version_id", "persona_id"),
 )

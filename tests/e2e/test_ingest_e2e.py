@@ -14,7 +14,10 @@ pytestmark = pytest.mark.e2e
 
 def _post(service, path: str, body) -> requests.Response:
     return requests.post(
-        f"{service.base_url}{path}", json=body, headers={"Authorization": f"Bearer {service.token}"}, timeout=60
+        f"{service.base_url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {service.token}"},
+        timeout=60,
     )
 
 
@@ -25,12 +28,18 @@ def test_demo_data_over_http_is_read_back(live_service):
     reviews = [r for b in bundles for r in b.reviews]
     conversations = [c for b in bundles for c in b.conversations]
 
-    assert _post(live_service, "/v1/profiles", {"profiles": profiles}).json()["accepted"] == len(profiles)
+    assert _post(live_service, "/v1/profiles", {"profiles": profiles}).json()["accepted"] == len(
+        profiles
+    )
     # Several concurrent batches: both gunicorn workers write to SQLite at once.
     chunks = [events[i : i + 500] for i in range(0, len(events), 500)]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        answers = list(pool.map(lambda chunk: _post(live_service, "/v1/events", {"batch": chunk}), chunks))
-    assert all(a.status_code == 200 for a in answers), [a.text for a in answers if a.status_code != 200]
+        answers = list(
+            pool.map(lambda chunk: _post(live_service, "/v1/events", {"batch": chunk}), chunks)
+        )
+    assert all(a.status_code == 200 for a in answers), [
+        a.text for a in answers if a.status_code != 200
+    ]
     assert sum(a.json()["accepted"] for a in answers) == len({e["messageId"] for e in events})
     assert _post(live_service, "/v1/reviews", reviews).json()["rejected"] == 0
     assert _post(live_service, "/v1/conversations", conversations).json()["rejected"] == 0
@@ -40,7 +49,9 @@ def test_demo_data_over_http_is_read_back(live_service):
     assert replay["accepted"] == 0 and replay["duplicate"] == 1000
 
     headers = {"X-API-Key": live_service.token}
-    report = requests.get(f"{live_service.base_url}/v1/data-quality", headers=headers, timeout=30).json()
+    report = requests.get(
+        f"{live_service.base_url}/v1/data-quality", headers=headers, timeout=30
+    ).json()
     assert report["events"]["total"] == len({e["messageId"] for e in events})
     assert report["reviews"]["total"] == len(reviews)
     assert report["conversations"]["total"] == len(conversations)
@@ -52,11 +63,16 @@ def test_demo_data_over_http_is_read_back(live_service):
     assert person["person_id"] == known.person_id
     mine = [e for e in known.events]
     assert person["events"] == len({e["messageId"] for e in mine})
-    assert person["ids"]["anonymous_ids"], "the anonymous part of the journey is stitched to the user"
+    assert person["ids"]["anonymous_ids"], (
+        "the anonymous part of the journey is stitched to the user"
+    )
 
 
 def test_openapi_and_errors_through_gunicorn(live_service):
-    assert requests.get(f"{live_service.base_url}/openapi.json", timeout=10).json()["openapi"] == "3.1.0"
+    assert (
+        requests.get(f"{live_service.base_url}/openapi.json", timeout=10).json()["openapi"]
+        == "3.1.0"
+    )
     response = requests.post(f"{live_service.base_url}/v1/events", json={}, timeout=10)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"

@@ -111,16 +111,43 @@ def test_idempotency_key_replays_same_answer_and_conflicts_on_other_body(client,
 
 def test_identity_stitching_spans_anonymous_and_known(client, auth, store):
     batch = [
-        {"type": "page", "anonymousId": "anon-9", "messageId": "p1", "timestamp": "2026-01-01T10:00:00Z",
-         "context": {"page": {"path": "/pricing"}}},
-        {"type": "identify", "anonymousId": "anon-9", "userId": "user-9", "messageId": "i1",
-         "timestamp": "2026-01-01T10:05:00Z", "traits": {"email": "nine@example.com", "plan": "family"}},
-        {"type": "track", "userId": "user-9", "event": "Order Completed", "messageId": "t1",
-         "timestamp": "2026-01-01T10:10:00Z", "properties": {"revenue": 42.5}},
-        {"type": "alias", "previousId": "old-crm-9", "userId": "user-9", "messageId": "a1",
-         "timestamp": "2026-01-01T10:11:00Z"},
-        {"type": "track", "userId": "old-crm-9", "event": "Support Ticket Opened", "messageId": "t2",
-         "timestamp": "2026-01-02T10:00:00Z"},
+        {
+            "type": "page",
+            "anonymousId": "anon-9",
+            "messageId": "p1",
+            "timestamp": "2026-01-01T10:00:00Z",
+            "context": {"page": {"path": "/pricing"}},
+        },
+        {
+            "type": "identify",
+            "anonymousId": "anon-9",
+            "userId": "user-9",
+            "messageId": "i1",
+            "timestamp": "2026-01-01T10:05:00Z",
+            "traits": {"email": "nine@example.com", "plan": "family"},
+        },
+        {
+            "type": "track",
+            "userId": "user-9",
+            "event": "Order Completed",
+            "messageId": "t1",
+            "timestamp": "2026-01-01T10:10:00Z",
+            "properties": {"revenue": 42.5},
+        },
+        {
+            "type": "alias",
+            "previousId": "old-crm-9",
+            "userId": "user-9",
+            "messageId": "a1",
+            "timestamp": "2026-01-01T10:11:00Z",
+        },
+        {
+            "type": "track",
+            "userId": "old-crm-9",
+            "event": "Support Ticket Opened",
+            "messageId": "t2",
+            "timestamp": "2026-01-02T10:00:00Z",
+        },
     ]
     response = client.post("/v1/events", json=batch, headers=auth)
     assert response.json["accepted"] == 5
@@ -136,8 +163,11 @@ def test_review_links_to_user_by_email(client, auth, store):
     from personapulse.store.frames import load_reviews
 
     client.post("/v1/profiles", json={"user_id": "u-7", "email": "seven@example.com"}, headers=auth)
-    client.post("/v1/reviews", json={"source": "trustpilot", "text": "Late again", "email": "seven@example.com"},
-                headers=auth)
+    client.post(
+        "/v1/reviews",
+        json={"source": "trustpilot", "text": "Late again", "email": "seven@example.com"},
+        headers=auth,
+    )
     assert load_reviews(store.engine)["person_id"].tolist() == ["u-7"]
 
 
@@ -154,7 +184,11 @@ def test_conversations_and_profiles_samples(client, auth, store):
 
 @pytest.mark.parametrize(
     ("headers", "status"),
-    [({}, 401), ({"X-API-Key": "pp_nothere_secret"}, 401), ({"Authorization": "Bearer nonsense"}, 401)],
+    [
+        ({}, 401),
+        ({"X-API-Key": "pp_nothere_secret"}, 401),
+        ({"Authorization": "Bearer nonsense"}, 401),
+    ],
 )
 def test_missing_or_bad_key_is_401(client, headers, status):
     response = client.post("/v1/events", json={"type": "track"}, headers=headers)
@@ -165,15 +199,21 @@ def test_missing_or_bad_key_is_401(client, headers, status):
 def test_bearer_header_and_scope_check(client, make_key):
     read_only = make_key("read")
     response = client.post(
-        "/v1/events", json={"type": "track", "userId": "u", "event": "x"}, headers={"Authorization": f"Bearer {read_only}"}
+        "/v1/events",
+        json={"type": "track", "userId": "u", "event": "x"},
+        headers={"Authorization": f"Bearer {read_only}"},
     )
     assert response.status_code == 403
     assert "ingest" in response.json["error"]["message"]
-    assert client.get("/v1/me", headers={"Authorization": f"Bearer {read_only}"}).json["scopes"] == ["read"]
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {read_only}"}).json[
+        "scopes"
+    ] == ["read"]
 
 
 def test_malformed_json_wrong_type_and_size(app, client, auth):
-    bad = client.post("/v1/events", data=b'{"type": ', headers=auth | {"Content-Type": "application/json"})
+    bad = client.post(
+        "/v1/events", data=b'{"type": ', headers=auth | {"Content-Type": "application/json"}
+    )
     assert bad.status_code == 400 and bad.json["error"]["code"] == "bad_request"
     wrong = client.post("/v1/reviews", data=b"text", headers=auth | {"Content-Type": "text/plain"})
     assert wrong.status_code == 415
@@ -184,13 +224,17 @@ def test_malformed_json_wrong_type_and_size(app, client, auth):
 
 def test_too_many_items_is_413(app, client, auth):
     app.config["MAX_BATCH_ITEMS"] = 3
-    response = client.post("/v1/profiles", json=[{"user_id": str(i)} for i in range(4)], headers=auth)
+    response = client.post(
+        "/v1/profiles", json=[{"user_id": str(i)} for i in range(4)], headers=auth
+    )
     assert response.status_code == 413
     assert "at most 3" in response.json["error"]["message"]
 
 
 def test_invalid_utf8_is_400(client, auth):
-    response = client.post("/v1/events", data=b'{"type": "\xff"}', headers=auth | {"Content-Type": "application/json"})
+    response = client.post(
+        "/v1/events", data=b'{"type": "\xff"}', headers=auth | {"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 
@@ -202,14 +246,36 @@ def test_envelope_of_wrong_shape_is_422(client, auth):
 
 def test_future_and_missing_timestamps_are_flagged_not_used(client, auth, store):
     batch = [
-        {"type": "track", "userId": "u", "event": "x", "messageId": "f1", "timestamp": "2999-01-01T00:00:00Z"},
+        {
+            "type": "track",
+            "userId": "u",
+            "event": "x",
+            "messageId": "f1",
+            "timestamp": "2999-01-01T00:00:00Z",
+        },
         {"type": "track", "userId": "u", "event": "x", "messageId": "f2"},
-        {"type": "track", "userId": "u", "event": "x", "messageId": "f3", "timestamp": "2026-01-01T00:00:00Z"},
-        {"type": "track", "userId": "u", "event": "x", "messageId": "f4", "timestamp": "1971-01-01T00:00:00Z"},
+        {
+            "type": "track",
+            "userId": "u",
+            "event": "x",
+            "messageId": "f3",
+            "timestamp": "2026-01-01T00:00:00Z",
+        },
+        {
+            "type": "track",
+            "userId": "u",
+            "event": "x",
+            "messageId": "f4",
+            "timestamp": "1971-01-01T00:00:00Z",
+        },
     ]
     response = client.post("/v1/events", json=batch, headers=auth)
     assert response.json["accepted"] == 4 and response.json["flagged"] == 3
     assert load_events(store.engine)["event_id"].tolist() == ["f3"]
     assert len(load_events(store.engine, include_flagged=True)) == 4
     report = client.get("/v1/data-quality", headers=auth).json["events"]
-    assert (report["future_timestamp"], report["missing_timestamp"], report["ancient_timestamp"]) == (1, 1, 1)
+    assert (
+        report["future_timestamp"],
+        report["missing_timestamp"],
+        report["ancient_timestamp"],
+    ) == (1, 1, 1)

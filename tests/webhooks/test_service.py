@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from personapulse.store import jobs as job_queue
 
 
@@ -19,9 +21,11 @@ def test_openapi_lists_every_route_with_schemas(app, client):
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            assert (path, method.lower()) in documented, f"{method} {path} is not in the OpenAPI document"
+            assert (path, method.lower()) in documented, (
+                f"{method} {path} is not in the OpenAPI document"
+            )
     reviews = document["paths"]["/v1/reviews"]["post"]
     assert "422" in reviews["responses"] and "requestBody" in reviews
     assert "ReviewIn" in document["components"]["schemas"]
@@ -33,10 +37,28 @@ def test_docs_page(client):
 
 
 def test_data_quality_names_garbage(client, auth):
-    client.post("/v1/events", json=[{"type": "track", "userId": "u", "event": "x", "messageId": "1"}], headers=auth)
-    client.post("/v1/events", json=[{"type": "track", "userId": "u", "event": "x", "messageId": "1"}], headers=auth)
-    client.post("/v1/events", json=[{"type": "page", "anonymousId": "a", "messageId": "2",
-                                     "timestamp": "2026-01-01T00:00:00Z"}], headers=auth)
+    client.post(
+        "/v1/events",
+        json=[{"type": "track", "userId": "u", "event": "x", "messageId": "1"}],
+        headers=auth,
+    )
+    client.post(
+        "/v1/events",
+        json=[{"type": "track", "userId": "u", "event": "x", "messageId": "1"}],
+        headers=auth,
+    )
+    client.post(
+        "/v1/events",
+        json=[
+            {
+                "type": "page",
+                "anonymousId": "a",
+                "messageId": "2",
+                "timestamp": "2026-01-01T00:00:00Z",
+            }
+        ],
+        headers=auth,
+    )
     client.post("/v1/reviews", json={"source": "google", "text": "meh"}, headers=auth)
     report = client.get("/v1/data-quality", headers=auth).json
     assert report["events"]["missing_timestamp"] == 1
@@ -49,12 +71,21 @@ def test_data_quality_names_garbage(client, auth):
 
 def test_data_quality_sources_disagree(client, auth):
     segment = [
-        {"type": "track", "userId": f"u{i}", "event": "Order Completed", "messageId": f"s{i}",
-         "timestamp": "2026-01-01T00:00:00Z", "properties": {"revenue": 10}}
+        {
+            "type": "track",
+            "userId": f"u{i}",
+            "event": "Order Completed",
+            "messageId": f"s{i}",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "properties": {"revenue": 10},
+        }
         for i in range(5)
     ]
     mixpanel = [
-        {"event": "Order Completed", "properties": {"distinct_id": f"u{i}", "time": 1767225600, "$insert_id": f"m{i}"}}
+        {
+            "event": "Order Completed",
+            "properties": {"distinct_id": f"u{i}", "time": 1767225600, "$insert_id": f"m{i}"},
+        }
         for i in range(5)
     ]
     client.post("/v1/events", json=segment, headers=auth)

@@ -1,0 +1,207 @@
+"""Ingest speed, as ratios measured in one run (these machines are noisy).
+
+1. Single-event ingest through gunicorn (2 workers, gthread) against a bare Flask endpoint answering 204
+   under the same gunicorn settings, both driven by wrk with the same connections and duration.
+   Goal: ratio >= 0.5.
+2. Batch ingest: 10,000-event Segment batches through HTTP into SQLite. Goal: >= 50,000 events/s.
+   Also the same batches through the service layer in-process, to show what HTTP costs.
+
+Usage: python bench/bench_ingest.py [--seconds 10] [--connections 8] [--batches 10]
+Needs wrk (Debian package) on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.live_service import free_port, start_service  # noqa: E402
+
+LATENCY = re.compile(r"^\s+(50|99)\.000%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def _wrk(url: str, *, seconds: int, connections: int, token: str = "") -> dict:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(REPO / "bench/single_event.lua"),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BENCH_API_KEY": token},
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    latency = {f"p{p}_ms": float(v) * scale[u] for p, v, u in LATENCY.findall(out)}
+    return {"rps": rps, "non_2xx": int(non2xx.group(1)) if non2xx else 0, **latency}
+
+
+def _start_bare(workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "bench/bare_app.py"), f"127.0.0.1:{port}", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.post(f"{url}/v1/events", timeout=2)
+            return process, url
+        except requests.RequestException:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("bare app did not start")
+
+
+def _batch(n: int, tag: str) -> bytes:
+    return orjson.dumps(
+        {
+            "batch": [
+                {
+                    "type": "track",
+                    "event": "Product Viewed",
+                    "userId": f"u{i % 3000}",
+                    "messageId": f"{tag}-{i}",
+                    "timestamp": "2026-11-01T10:00:00Z",
+                    "properties": {"sku": f"kit-{i % 97}", "price": 12.5},
+                    "context": {
+                        "page": {"path": f"/recipes/{i % 211}"},
+                        "campaign": {"source": "google", "medium": "cpc"},
+                    },
+                }
+                for i in range(n)
+            ]
+        }
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install wrk)")
+
+    workdir = Path(tempfile.mkdtemp(prefix="pp-bench-"))
+    service = start_service(workdir, workers=2, extra_env={"PERSONAPULSE_RUN_WORKER": "false"})
+    bare, bare_url = _start_bare(2)
+    try:
+        # Warm both, then measure alternately so drifting machine load hits both alike.
+        _wrk(bare_url + "/v1/events", seconds=2, connections=args.connections)
+        _wrk(
+            service.base_url + "/v1/events",
+            seconds=2,
+            connections=args.connections,
+            token=service.token,
+        )
+        bare_runs, real_runs = [], []
+        for _ in range(2):
+            bare_runs.append(
+                _wrk(bare_url + "/v1/events", seconds=args.seconds, connections=args.connections)
+            )
+            real_runs.append(
+                _wrk(
+                    service.base_url + "/v1/events",
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    token=service.token,
+                )
+            )
+        bare_rps = sum(r["rps"] for r in bare_runs) / len(bare_runs)
+        real_rps = sum(r["rps"] for r in real_runs) / len(real_runs)
+
+        bodies = [_batch(args.batch_size, f"b{k}") for k in range(args.batches)]
+        session = requests.Session()
+        headers = {"X-API-Key": service.token, "Content-Type": "application/json"}
+        started = time.perf_counter()
+        for body in bodies:
+            answer = session.post(
+                f"{service.base_url}/v1/events", data=body, headers=headers, timeout=120
+            )
+            assert answer.status_code == 200 and answer.json()["accepted"] == args.batch_size, (
+                answer.text[:300]
+            )
+        http_seconds = time.perf_counter() - started
+    finally:
+        service.stop()
+        bare.terminate()
+        bare.wait(timeout=20)
+
+    # The same batches through the service layer, in-process, into a fresh SQLite file.
+    from personapulse.config import load_settings
+    from personapulse.services.ingestion import ingest, parse
+    from personapulse.store import Store
+
+    store = Store(f"sqlite:///{workdir / 'inprocess.sqlite'}")
+    store.migrate()
+    settings = load_settings()
+    payloads = [orjson.loads(body) for body in bodies]
+    started = time.perf_counter()
+    for payload in payloads:
+        received = datetime.now(UTC)
+        ingest(
+            store,
+            "events",
+            parse("events", payload, received_at=received),
+            settings=settings,
+            received_at=received,
+        )
+    inprocess_seconds = time.perf_counter() - started
+    shutil.rmtree(workdir, ignore_errors=True)
+
+    total = args.batches * args.batch_size
+    result = {
+        "single_event": {
+            "bare_flask_204_rps": round(bare_rps, 1),
+            "personapulse_rps": round(real_rps, 1),
+            "ratio": round(real_rps / bare_rps, 3),
+            "goal_ratio": 0.5,
+            "personapulse_p50_ms": real_runs[-1].get("p50_ms"),
+            "personapulse_p99_ms": real_runs[-1].get("p99_ms"),
+            "bare_p50_ms": bare_runs[-1].get("p50_ms"),
+            "non_2xx": sum(r["non_2xx"] for r in real_runs),
+            "connections": args.connections,
+            "seconds_each": args.seconds,
+        },
+        "batch": {
+            "events": total,
+            "http_events_per_s": round(total / http_seconds),
+            "inprocess_events_per_s": round(total / inprocess_seconds),
+            "goal_events_per_s": 50_000,
+        },
+        "load_average": os.getloadavg(),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Journeys, funnels and drop-offs over the stored events, broken down by the current personas."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from personapulse.journeys import (
+    dropoffs,
+    funnel,
+    session_channels,
+    sessionize,
+    to_steps,
+    top_paths,
+    transitions,
+    with_pain_points,
+)
+from personapulse.services.personas import current_assignments
+from personapulse.services.reviews import pain_points
+from personapulse.store import read_connection
+from personapulse.store.frames import load_events
+
+_cache: dict[str, Any] = {}
+_cache_lock = threading.Lock()
+
+
+def _events_signature(engine: Engine) -> tuple:
+    with read_connection(engine) as conn:
+        return tuple(conn.exec_driver_sql("SELECT MAX(id), COUNT(*) FROM events").one())
+
+
+def cached_events(engine: Engine) -> pd.DataFrame:
+    """The event frame, reloaded only when events were added (one cheap query to tell)."""
+    signature = (str(engine.url), *_events_signature(engine))
+    with _cache_lock:
+        if _cache.get("signature") == signature:
+            return _cache["events"]
+    events = load_events(engine)
+    with _cache_lock:
+        _cache["signature"] = signature
+        _cache["events"] = events
+    return events
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, float) and value != value:
+                value = None
+            elif hasattr(value, "item"):
+                value = value.item()
+            elif isinstance(value, pd.Timestamp):
+                value = value.isoformat()
+            clean[key] = value
+        out.append(clean)
+    return out
+
+
+def journeys(
+    engine: Engine,
+    *,
+    persona_id: str | None = None,
+    top: int = 10,
+    max_step: int = 10,
+    gap_minutes: float = 30,
+    conversion_event: str = "Order Completed",
+) -> dict[str, Any]:
+    """Top paths, Sankey transitions and drop-off points per persona (or for one persona)."""
+    events = cached_events(engine)
+    assignments = current_assignments(engine)
+    if assignments.empty:
+        assignments = pd.DataFrame({"person_id": events["person_id"].unique(), "persona_id": "all"})
+    if persona_id is not None:
+        assignments = assignments[assignments["persona_id"] == persona_id]
+        events = events[events["person_id"].isin(set(assignments["person_id"]))]
+    if events.empty:
+        return {"paths": [], "transitions": [], "dropoffs": [], "persons": 0}
+    with_sessions = sessionize(events, gap_minutes=gap_minutes)
+    sessions = session_channels(with_sessions)
+    steps = to_steps(
+        with_sessions.merge(sessions[["session_key", "channel"]], on="session_key", how="left")
+    )
+    paths = top_paths(steps, sessions=sessions, assignments=assignments, top=top)
+    edges = transitions(steps, assignments=assignments, top=top * 5, max_step=max_step)
+    drops = dropoffs(events, assignments=assignments, conversion=conversion_event, top=top)
+    pains = pain_points(engine, assignments)
+    if not pains.empty:
+        drops = with_pain_points(
+            drops, pains[pains["kind"] == "pain_point"][["persona_id", "label", "count"]]
+        )
+    return {
+        "persons": int(events["person_id"].nunique()),
+        "paths": _records(paths),
+        "transitions": _records(edges),
+        "dropoffs": _records(drops),
+    }
+
+
+def run_funnel(engine: Engine, spec: dict[str, Any]) -> dict[str, Any]:
+    """A funnel from a request: steps, window, order, exclusions, breakdown (see journeys.funnel)."""
+    events = cached_events(engine)
+    since, until = spec.pop("since", None), spec.pop("until", None)
+    if since is not None:
+        events = events[events["timestamp"] >= pd.Timestamp(since)]
+    if until is not None:
+        events = events[events["timestamp"] < pd.Timestamp(until)]
+    assignments = None
+    if spec.get("breakdown") == "persona":
+        assignments = current_assignments(engine)
+    result = funnel(events, assignments=assignments, **spec)
+    return result.to_dict()

@@ -1,0 +1,485 @@
+"""Personas in the store: refresh (fit, match ids, version atomically), read, assign.
+
+A refresh fits outside any transaction and then writes the new version in one transaction that
+also retires the old one, so a crash mid-refresh leaves the previous version serving.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections import OrderedDict
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select, update
+
+import personapulse
+from personapulse.features import FeatureConfig, build_user_features
+from personapulse.personas import PersonaConfig, PersonaModel, PreviousVersion, fit_personas
+from personapulse.services.reviews import classified_documents
+from personapulse.services.worker import job_handler
+from personapulse.store import Store, now_ms, read_connection, write_transaction
+from personapulse.store.frames import load_conversations, load_events, load_reviews
+from personapulse.store.people import resolve_person
+from personapulse.store.schema import assignments, persona_meta, persona_versions, personas
+from personapulse.store.writes import _bulk_insert_ignore
+
+CURRENT, SUPERSEDED = "current", "superseded"
+REFRESH_JOB = "personas.refresh"
+# Event properties the features read (Feature Used → properties.feature).
+EVENT_PROPERTIES = ("feature",)
+
+
+class NoPersonas(LookupError):
+    """No persona version has been fitted yet."""
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY, default=str).decode()
+
+
+def _code_version() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{personapulse.__version__}+{commit}" if commit else personapulse.__version__
+
+
+def persona_config(params: dict[str, Any] | None) -> PersonaConfig:
+    """A PersonaConfig from request / CLI parameters; unknown names are a ValueError."""
+    params = dict(params or {})
+    allowed = {f.name for f in fields(PersonaConfig)}
+    unknown = set(params) - allowed
+    if unknown:
+        raise ValueError(f"unknown persona parameters: {', '.join(sorted(unknown))}")
+    if "covariance_types" in params:
+        params["covariance_types"] = tuple(params["covariance_types"])
+    return PersonaConfig(**params)
+
+
+def compute_features(
+    engine: Engine, *, person_ids: list[str] | None = None, now=None
+) -> pd.DataFrame:
+    """Per-user features from everything stored (see docs/features.md)."""
+    events = load_events(engine, person_ids=person_ids, properties=EVENT_PROPERTIES)
+    if events.empty:
+        return pd.DataFrame()
+    reviews = load_reviews(engine)
+    conversations = load_conversations(engine)
+    documents = classified_documents(engine)
+    review_classes = documents[documents["doc_kind"] == "review"].rename(
+        columns={"doc_id": "review_id"}
+    )
+    if person_ids is not None:
+        wanted = set(person_ids)
+        reviews = reviews[reviews["person_id"].isin(wanted)]
+        conversations = conversations[conversations["person_id"].isin(wanted)]
+        review_classes = review_classes[review_classes["person_id"].isin(wanted)]
+    return build_user_features(
+        events,
+        reviews=reviews,
+        conversations=conversations,
+        review_classes=review_classes[["review_id", "person_id", "sentiment_score", "pain_points"]],
+        config=FeatureConfig(),
+        now=now,
+    )
+
+
+def _current_row(conn: Connection):
+    return conn.execute(
+        select(persona_versions).where(persona_versions.c.status == CURRENT)
+    ).first()
+
+
+def refresh(
+    store: Store, params: dict[str, Any] | None = None, *, job_id: str | None = None
+) -> dict:
+    """Fit a new persona version from the store and make it current. Returns its summary."""
+    engine = store.engine
+    config = persona_config(params)
+    features = compute_features(engine)
+    if len(features) < 20:
+        raise ValueError(
+            f"{len(features)} people have behavioural data; at least 20 are needed to find personas"
+        )
+    with read_connection(engine) as conn:
+        previous_row = _current_row(conn)
+        previous = None
+        if previous_row is not None:
+            centroids = {
+                row.persona_id: orjson.loads(row.centroid)
+                for row in conn.execute(
+                    select(personas).where(personas.c.version_id == previous_row.id)
+                )
+            }
+            previous = PreviousVersion(
+                centroids=centroids, state=orjson.loads(previous_row.model_state)
+            )
+    result = fit_personas(features, config=config, previous=previous)
+    created = now_ms()
+    provenance = {
+        "users": int(len(features)),
+        "features": list(map(str, features.columns)),
+        "data_window": _data_window(engine),
+        "parameters": result.parameters,
+        "selection_reason": result.selection_reason,
+        "code_version": _code_version(),
+        "previous_version": previous_row.id if previous_row is not None else None,
+    }
+    with write_transaction(engine) as conn:
+        seq = (conn.execute(select(func.max(persona_versions.c.seq))).scalar() or 0) + 1
+        version_id = f"v{seq}"
+        conn.execute(
+            update(persona_versions)
+            .where(persona_versions.c.status == CURRENT)
+            .values(status=SUPERSEDED)
+        )
+        conn.execute(
+            persona_versions.insert().values(
+                id=version_id,
+                seq=seq,
+                status=CURRENT,
+                reliable=bool(result.gate.reliable),
+                k=len(result.persona_ids),
+                method=str(result.state.get("method_", result.state.get("method", ""))),
+                gate=_dumps(result.gate.to_dict()),
+                candidates=_dumps(result.candidates.to_dict(orient="records")),
+                provenance=_dumps(provenance),
+                model_state=_dumps(result.state),
+                appeared=_dumps(result.appeared),
+                vanished=_dumps(result.vanished),
+                job_id=job_id,
+                created_ms=created,
+            )
+        )
+        conn.execute(
+            personas.insert(),
+            [
+                {
+                    "version_id": version_id,
+                    "persona_id": profile["persona_id"],
+                    "label": profile["label"],
+                    "size": int(profile["size"]),
+                    "share": float(profile["share"]),
+                    "is_negative": bool(profile["negative"]["flag"]),
+                    "profile": _dumps(profile),
+                    "centroid": _dumps(result.centroids[profile["persona_id"]]),
+                }
+                for profile in result.profiles
+            ],
+        )
+        _bulk_insert_ignore(
+            conn,
+            "persona_meta",
+            ("persona_id", "first_version_id", "created_ms", "updated_ms"),
+            [(pid, version_id, created, created) for pid in result.persona_ids],
+        )
+        proba = np.round(result.proba, 4)
+        persona_ids = result.persona_ids
+        _bulk_insert_ignore(
+            conn,
+            "assignments",
+            ("version_id", "person_id", "persona_id", "probability", "probabilities"),
+            [
+                (
+                    version_id,
+                    person_id,
+                    persona_id,
+                    float(probability),
+                    _dumps(dict(zip(persona_ids, row.tolist(), strict=True))),
+                )
+                for person_id, persona_id, probability, row in zip(
+                    result.assignments["person_id"],
+                    result.assignments["persona_id"],
+                    result.assignments["probability"],
+                    proba,
+                    strict=True,
+                )
+            ],
+        )
+    return {
+        "version_id": version_id,
+        "k": len(persona_ids),
+        "users": int(len(features)),
+        "reliable": bool(result.gate.reliable),
+        "gate_reasons": list(result.gate.reasons),
+        "appeared": result.appeared,
+        "vanished": result.vanished,
+        "personas": [
+            {
+                "persona_id": p["persona_id"],
+                "label": p["label"],
+                "size": int(p["size"]),
+                "share": float(p["share"]),
+            }
+            for p in result.profiles
+        ],
+    }
+
+
+def _data_window(engine: Engine) -> dict:
+    with read_connection(engine) as conn:
+        first, last, n = conn.exec_driver_sql(
+            "SELECT MIN(ts_ms), MAX(ts_ms), COUNT(*) FROM events WHERE flags = 0"
+        ).one()
+    return {"first_event_ms": first, "last_event_ms": last, "events": int(n)}
+
+
+@job_handler(REFRESH_JOB)
+def _refresh_job(store: Store, params: dict, _settings: dict) -> dict:
+    return refresh(store, params.get("config"), job_id=params.get("job_id"))
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _version_dict(row) -> dict:
+    gate = orjson.loads(row.gate)
+    return {
+        "version_id": row.id,
+        "seq": row.seq,
+        "status": row.status,
+        "created_ms": row.created_ms,
+        "k": row.k,
+        "method": row.method,
+        "reliable": bool(row.reliable),
+        "gate": gate,
+        "appeared": orjson.loads(row.appeared),
+        "vanished": orjson.loads(row.vanished),
+        "provenance": orjson.loads(row.provenance),
+        "candidates": orjson.loads(row.candidates),
+        "job_id": row.job_id,
+    }
+
+
+def _persona_dict(row, meta) -> dict:
+    profile = orjson.loads(row.profile)
+    human = {}
+    if meta is not None:
+        human = {
+            "display_name": meta.display_name,
+            "owner": meta.owner,
+            "interview_notes": meta.interview_notes,
+            "qualitative_insights": meta.qualitative_insights,
+            "do_not_target": meta.do_not_target,
+            "first_version_id": meta.first_version_id,
+        }
+    return {
+        "persona_id": row.persona_id,
+        "version_id": row.version_id,
+        "name": (human.get("display_name") or row.label),
+        "label": row.label,
+        "size": row.size,
+        "share": row.share,
+        "is_negative": bool(row.is_negative),
+        "human": human,
+        "profile": profile,
+    }
+
+
+def current_version(engine: Engine) -> dict:
+    with read_connection(engine) as conn:
+        row = _current_row(conn)
+    if row is None:
+        raise NoPersonas(
+            "no personas yet: run a refresh (POST /v1/personas/refresh or personapulse refresh)"
+        )
+    return _version_dict(row)
+
+
+def list_versions(engine: Engine) -> list[dict]:
+    with read_connection(engine) as conn:
+        rows = conn.execute(select(persona_versions).order_by(persona_versions.c.seq.desc())).all()
+    summaries = []
+    for row in rows:
+        version = _version_dict(row)
+        version.pop("candidates")
+        summaries.append(version)
+    return summaries
+
+
+def list_personas(engine: Engine, version_id: str | None = None) -> tuple[dict, list[dict]]:
+    """The version (current by default) and its personas, largest first."""
+    with read_connection(engine) as conn:
+        row = (
+            _current_row(conn)
+            if version_id is None
+            else conn.execute(
+                select(persona_versions).where(persona_versions.c.id == version_id)
+            ).first()
+        )
+        if row is None:
+            raise NoPersonas(
+                "no personas yet: run a refresh"
+                if version_id is None
+                else f"no version {version_id!r}"
+            )
+        persona_rows = conn.execute(
+            select(personas).where(personas.c.version_id == row.id).order_by(personas.c.size.desc())
+        ).all()
+        metas = {
+            m.persona_id: m
+            for m in conn.execute(
+                select(persona_meta).where(
+                    persona_meta.c.persona_id.in_([p.persona_id for p in persona_rows])
+                )
+            )
+        }
+    return _version_dict(row), [_persona_dict(p, metas.get(p.persona_id)) for p in persona_rows]
+
+
+def get_persona(engine: Engine, persona_id: str) -> dict | None:
+    version, found = list_personas(engine)
+    for persona in found:
+        if persona["persona_id"] == persona_id:
+            return persona | {
+                "version": {k: version[k] for k in ("version_id", "reliable", "gate")}
+            }
+    return None
+
+
+def assignments_page(
+    engine: Engine, *, after: str | None = None, limit: int = 1000, persona_id: str | None = None
+) -> tuple[list[dict], str | None]:
+    """Current assignments ordered by person id; pass the returned cursor as ``after`` for more."""
+    version = current_version(engine)
+    query = select(assignments).where(assignments.c.version_id == version["version_id"])
+    if after is not None:
+        query = query.where(assignments.c.person_id > after)
+    if persona_id is not None:
+        query = query.where(assignments.c.persona_id == persona_id)
+    with read_connection(engine) as conn:
+        rows = conn.execute(query.order_by(assignments.c.person_id).limit(limit + 1)).all()
+    page = [
+        {
+            "user_id": r.person_id,
+            "persona_id": r.persona_id,
+            "probability": r.probability,
+            "probabilities": orjson.loads(r.probabilities),
+        }
+        for r in rows[:limit]
+    ]
+    cursor = page[-1]["user_id"] if len(rows) > limit else None
+    return page, cursor
+
+
+def current_assignments(engine: Engine) -> pd.DataFrame:
+    """person_id, persona_id of the current version (empty frame when none)."""
+    with read_connection(engine) as conn:
+        row = _current_row(conn)
+        if row is None:
+            return pd.DataFrame(columns=["person_id", "persona_id"])
+        rows = conn.execute(
+            select(assignments.c.person_id, assignments.c.persona_id).where(
+                assignments.c.version_id == row.id
+            )
+        ).all()
+    return pd.DataFrame.from_records(rows, columns=["person_id", "persona_id"])
+
+
+# --- real-time assignment ------------------------------------------------------------------------
+
+_models: OrderedDict[str, PersonaModel] = OrderedDict()
+_models_lock = threading.Lock()
+
+
+def _model_for(engine: Engine) -> tuple[dict, PersonaModel, list[str]]:
+    with read_connection(engine) as conn:
+        row = _current_row(conn)
+        if row is None:
+            raise NoPersonas("no personas yet: run a refresh")
+        # Probability columns follow the model's component order, which the profile records.
+        component = {
+            r.persona_id: orjson.loads(r.profile)["index"]
+            for r in conn.execute(
+                select(personas.c.persona_id, personas.c.profile).where(
+                    personas.c.version_id == row.id
+                )
+            )
+        }
+    persona_ids = sorted(component, key=component.__getitem__)
+    with _models_lock:
+        model = _models.get(row.id)
+        if model is None:
+            model = PersonaModel.from_state(orjson.loads(row.model_state))
+            _models[row.id] = model
+            while len(_models) > 4:
+                _models.popitem(last=False)
+    return {"version_id": row.id}, model, persona_ids
+
+
+def _scored(version: dict, persona_ids: list[str], proba: np.ndarray, **extra) -> dict:
+    best = int(np.argmax(proba))
+    return {
+        **extra,
+        "version_id": version["version_id"],
+        "persona_id": persona_ids[best],
+        "probability": round(float(proba[best]), 4),
+        "probabilities": {
+            pid: round(float(p), 4) for pid, p in zip(persona_ids, proba, strict=True)
+        },
+    }
+
+
+def assign_user(engine: Engine, user_ref: str) -> dict | None:
+    """Score a known person in real time from their stored behaviour (any id or email)."""
+    person_id = resolve_person(engine, user_ref)
+    if person_id is None:
+        return None
+    version, model, persona_ids = _model_for(engine)
+    features = compute_features(engine, person_ids=[person_id])
+    if features.empty:
+        return None
+    proba = model.predict_proba(features.loc[[person_id]])[0]
+    return _scored(version, persona_ids, proba, user_id=person_id, source="behaviour")
+
+
+def assign_features(engine: Engine, feature_values: dict[str, float]) -> dict:
+    """Score a raw feature vector (missing features are imputed by the model)."""
+    version, model, persona_ids = _model_for(engine)
+    known = set(map(str, model.feature_names_in_))
+    unknown = set(feature_values) - known
+    if unknown:
+        raise ValueError(
+            f"unknown features: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+        )
+    proba = model.predict_proba(
+        pd.DataFrame([feature_values]).reindex(columns=list(model.feature_names_in_))
+    )[0]
+    return _scored(version, persona_ids, proba, source="features")
+
+
+def stored_assignment(engine: Engine, user_ref: str) -> dict | None:
+    """The person's assignment in the current version (from the last refresh)."""
+    person_id = resolve_person(engine, user_ref)
+    if person_id is None:
+        return None
+    version = current_version(engine)
+    with read_connection(engine) as conn:
+        row = conn.execute(
+            select(assignments).where(
+                assignments.c.version_id == version["version_id"],
+                assignments.c.person_id == person_id,
+            )
+        ).first()
+    if row is None:
+        return None
+    return {
+        "user_id": person_id,
+        "version_id": version["version_id"],
+        "persona_id": row.persona_id,
+        "probability": row.probability,
+        "probabilities": orjson.loads(row.probabilities),
+    }
