@@ -27,7 +27,9 @@ DEFAULTS: dict[str, Any] = {
     # Run queued jobs (persona refreshes …) inside the web process; off for CLI one-shots.
     "RUN_WORKER": False,
     "WORKER_POLL_SECONDS": 1.0,
+    # Signs dashboard sessions; generated once into DATA_DIR/secret_key when not set.
     "SECRET_KEY": None,
+    "DATA_DIR": str(DEFAULT_DATA_DIR),
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -18,7 +18,7 @@ def database_url(tmp_path: Path) -> str:
 def app(database_url: str):
     from webhooks import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"})
     yield app
     app.extensions["personapulse.store"].dispose()
 

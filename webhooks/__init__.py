@@ -6,12 +6,28 @@ Run it with ``personapulse serve`` (gunicorn) or ``gunicorn 'webhooks:create_app
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from personapulse.config import load_settings
+
+
+def _persistent_secret(config: Mapping[str, Any]) -> str:
+    """Signs dashboard sessions; kept in the data folder so every worker and restart shares it."""
+    path = Path(config.get("DATA_DIR") or "var") / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -21,6 +37,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _persistent_secret(app.config)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     # Alembic narrates every start at INFO; only its warnings matter in the service log.
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import g, request
+from flask import g, request, session
 
-from personapulse.store.keys import ApiKey, authenticate
+from personapulse.store.keys import ApiKey, authenticate, key_by_id
 from webhooks.errors import ApiError
 from webhooks.store import get_store
 
@@ -27,6 +27,19 @@ def current_key() -> ApiKey:
     return g.api_key
 
 
+SESSION_KEY_ID = "key_id"
+# A signed-in browser (the dashboard) may read with its session cookie; writes always need the
+# key itself, so a cross-site form can never change data.
+_COOKIE_METHODS = ("GET", "HEAD")
+
+
+def _key_from_session() -> ApiKey | None:
+    key_id = session.get(SESSION_KEY_ID)
+    if not key_id or request.method not in _COOKIE_METHODS:
+        return None
+    return key_by_id(get_store().engine, key_id)
+
+
 def require_scope(scope: str) -> Callable:
     """Reject the request with 401 (no or bad key) or 403 (key lacks ``scope``)."""
 
@@ -34,6 +47,12 @@ def require_scope(scope: str) -> Callable:
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             token = _token_from_request()
+            session_key = None if token else _key_from_session()
+            if session_key is not None:
+                if not session_key.allows(scope):
+                    raise ApiError(403, "forbidden", f"this API key lacks the '{scope}' scope")
+                g.api_key = session_key
+                return view(*args, **kwargs)
             if not token:
                 raise ApiError(
                     401,

@@ -70,6 +70,15 @@ def authenticate(engine: Engine, token: str) -> ApiKey | None:
     return ApiKey(id=row.id, name=row.name, scopes=frozenset(row.scopes.split(",")))
 
 
+def key_by_id(engine: Engine, key_id: str) -> ApiKey | None:
+    """A live key by its id (for a signed-in browser session, which holds the id, never the secret)."""
+    with read_connection(engine) as conn:
+        row = conn.execute(
+            select(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_ms.is_(None))
+        ).first()
+    return None if row is None else ApiKey(id=row.id, name=row.name, scopes=frozenset(row.scopes.split(",")))
+
+
 def list_keys(engine: Engine) -> list[dict]:
     with read_connection(engine) as conn:
         rows = conn.execute(select(api_keys).order_by(api_keys.c.created_ms)).all()
