@@ -337,6 +337,133 @@ def personas(settings: dict, version_id: str | None) -> None:
         click.echo(f"    interview: {shortlist}")
 
 
+# --- reviews and journeys ---------------------------------------------------------------------
+
+
+def _read_records(file: Path) -> list[dict]:
+    if file.suffix.lower() == ".csv":
+        with file.open(newline="", encoding="utf-8") as handle:
+            return [dict(row) for row in csv.DictReader(handle)]
+    if file.suffix.lower() == ".json":
+        data = orjson.loads(file.read_bytes())
+        return (
+            data
+            if isinstance(data, list)
+            else next(v for v in data.values() if isinstance(v, list))
+        )
+    return [orjson.loads(line) for line in file.open("rb") if line.strip()]
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--kind", type=click.Choice(["reviews", "conversations"]), default="reviews", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write JSONL here (default: stdout).",
+)
+def classify(file: Path, kind: str, out: Path | None) -> None:
+    """Classify a CSV / JSON / JSONL file of reviews or conversations (no store needed).
+
+    Each output line: the id, sentiment label and score, pain points and motivations with the
+    phrase that triggered each, keywords (and intents for conversations).
+    """
+    import pandas as pd
+
+    from personapulse.nlp import classify_conversations, classify_reviews
+    from personapulse.services.reviews import get_analyzer
+
+    records = _read_records(file)
+    if not records:
+        raise click.ClickException(f"{file} holds no records")
+    frame = pd.DataFrame.from_records(records)
+    id_col = "review_id" if kind == "reviews" else "conversation_id"
+    if id_col not in frame.columns:
+        frame[id_col] = [str(i) for i in range(len(frame))]
+    if kind == "conversations" and "text" not in frame.columns:
+        from personapulse.nlp import customer_text
+
+        source = "messages" if "messages" in frame.columns else "transcript"
+        if source not in frame.columns:
+            raise click.ClickException("conversations need a text, messages or transcript column")
+        frame["text"] = [customer_text(value) for value in frame[source]]
+    if "text" not in frame.columns:
+        raise click.ClickException("reviews need a text column")
+    classify_frame = classify_reviews if kind == "reviews" else classify_conversations
+    classified = classify_frame(frame, analyzer=get_analyzer())
+    keep = [c for c in classified.columns if c not in ("text",)]
+    lines = (
+        orjson.dumps(row, default=str).decode()
+        for row in classified[keep].to_dict(orient="records")
+    )
+    if out is None:
+        for line in lines:
+            click.echo(line)
+    else:
+        out.write_text("".join(line + "\n" for line in lines))
+        click.echo(f"{len(classified)} {kind} classified into {out}", err=True)
+
+
+@main.command()
+@click.option("--persona", help="Only this persona id.")
+@click.option("--top", default=5, show_default=True, type=click.IntRange(1, 100))
+@click.option(
+    "--funnel",
+    "funnel_steps",
+    help="Comma-separated funnel steps (event names or /paths), e.g. /pricing,Checkout Started,Order Completed",
+)
+@click.option("--window", default="7d", show_default=True, help="Funnel conversion window.")
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
+@click.pass_obj
+def journeys(
+    settings: dict,
+    persona: str | None,
+    top: int,
+    funnel_steps: str | None,
+    window: str,
+    as_json: bool,
+) -> None:
+    """Top real journeys, drop-offs and (optionally) a funnel, per persona."""
+    from personapulse.services.journeys import journeys as journey_report
+    from personapulse.services.journeys import run_funnel
+
+    engine = _store(settings).engine
+    if funnel_steps:
+        steps = [s.strip() for s in funnel_steps.split(",") if s.strip()]
+        try:
+            result = run_funnel(engine, {"steps": steps, "window": window, "breakdown": "persona"})
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if as_json:
+            click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+            return
+        click.echo(f"funnel ({window} window): {result['persons_entered']} people entered")
+        for step in result["steps"]:
+            click.echo(
+                f"  {step['step']}. {step['name']:<28} {step['count']:>7}  "
+                f"{step['conversion_from_first']:6.1%} of first, drop-off {step['dropoff_rate']:6.1%}"
+            )
+        return
+    report = journey_report(engine, persona_id=persona, top=top)
+    if as_json:
+        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        return
+    current = None
+    for path in report["paths"]:
+        if path.get("persona_id") != current:
+            current = path.get("persona_id")
+            click.echo(f"\n{current}: top journeys")
+        click.echo(f"  {path['users']:>5} users {path['share']:6.1%}  {path['path']}")
+    click.echo("\ndrop-off points (last step of journeys without a purchase):")
+    for row in report["dropoffs"]:
+        pains = ", ".join(
+            p["label"] if isinstance(p, dict) else str(p) for p in row.get("pain_points") or []
+        )
+        click.echo(f"  {row['persona_id']}  {row['last_step']:<30} {row['share']:6.1%}  {pains}")
+
+
 # --- data quality ----------------------------------------------------------------------------
 
 

@@ -204,7 +204,7 @@ def compose_review(
         p2=rng.choice(PAIN_PHRASES[second_pain]),
     )
     # Sentiment drives the stars, with noise so rating and text disagree now and then.
-    score = 4.6 - 1.4 * len(mentioned) + (0.4 if motivation else 0.0) + rng.gauss(0.0, 0.6)
+    score = 4.3 - 1.6 * len(mentioned) + (0.3 if motivation else 0.0) + rng.gauss(0.0, 0.6)
     rating = float(min(5, max(1, round(score))))
     if pain and (motivation is None or rating <= 3):
         title = rng.choice(PAIN_TITLES[pain])

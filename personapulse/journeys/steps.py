@@ -20,6 +20,7 @@ DEFAULT_CLEANING: tuple[tuple[str, str], ...] = (
         "/:id",
     ),
     (r"/\d+(?=/|$)", "/:id"),  # numeric ids
+    (r"/[A-Za-z]{1,4}[-_]?\d+(?=/|$)", "/:id"),  # prefixed ids: r-1014, sku_42, p7
     (r"/[0-9a-fA-F]{16,}(?=/|$)", "/:id"),  # long hex ids (hashes, object ids)
     (r"(?<=.)/+$", ""),  # trailing slashes, but "/" stays "/"
 )

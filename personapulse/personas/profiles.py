@@ -136,6 +136,14 @@ def build_profiles(
     recency = column("recency_days")
     total_revenue = float(np.nansum(revenue)) if revenue is not None else None
 
+    # Per-persona sums and sums of squares in one pass each (a k × n one-hot product) instead of
+    # copying every persona's rows: at a million users the copies dominated.
+    one_hot = np.zeros((k, n))
+    one_hot[labels, np.arange(n)] = 1.0
+    group_sum = one_hot @ standardised
+    group_sq = one_hot @ standardised**2
+    total_sum, total_sq = standardised.sum(axis=0), (standardised**2).sum(axis=0)
+
     profiles = []
     for j in range(k):
         members = labels == j
@@ -149,10 +157,11 @@ def build_profiles(
         rest = ~members
         traits = []
         if size and rest.any():
-            mean_in = standardised[members].mean(axis=0)
-            mean_out = standardised[rest].mean(axis=0)
-            var_in = standardised[members].var(axis=0)
-            var_out = standardised[rest].var(axis=0)
+            n_rest = n - size
+            mean_in = group_sum[j] / size
+            mean_out = (total_sum - group_sum[j]) / n_rest
+            var_in = np.maximum(group_sq[j] / size - mean_in**2, 0.0)
+            var_out = np.maximum((total_sq - group_sq[j]) / n_rest - mean_out**2, 0.0)
             pooled = np.sqrt(((size - 1) * var_in + (rest.sum() - 1) * var_out) / max(n - 2, 1))
             # Floor the pooled SD (standardised units) so a perfectly separating feature ranks
             # first instead of dividing by zero.

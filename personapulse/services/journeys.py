@@ -23,6 +23,15 @@ from personapulse.services.reviews import pain_points
 from personapulse.store import read_connection
 from personapulse.store.frames import load_events
 
+# Events too frequent to be milestones of a journey (Segment e-commerce names); configurable.
+DEFAULT_IGNORED_EVENTS = (
+    "Product Viewed",
+    "Cart Viewed",
+    "Feature Used",
+    "Page Viewed",
+    "Screen Viewed",
+)
+
 _cache: dict[str, Any] = {}
 _cache_lock = threading.Lock()
 
@@ -61,6 +70,17 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
+def milestones(with_sessions: pd.DataFrame, ignored_events: tuple[str, ...]) -> pd.DataFrame:
+    """Each session's landing page plus its key events (tracks not in ``ignored_events``).
+
+    Whole clickstreams are unique per person; journeys told as "channel: landing → key events →
+    leave → return …" repeat across people, so they can be counted and compared.
+    """
+    first_of_session = ~with_sessions.duplicated("session_key")
+    key_event = (with_sessions["type"] == "track") & ~with_sessions["event"].isin(ignored_events)
+    return with_sessions[first_of_session | key_event]
+
+
 def journeys(
     engine: Engine,
     *,
@@ -69,8 +89,9 @@ def journeys(
     max_step: int = 10,
     gap_minutes: float = 30,
     conversion_event: str = "Order Completed",
+    ignored_events: tuple[str, ...] = DEFAULT_IGNORED_EVENTS,
 ) -> dict[str, Any]:
-    """Top paths, Sankey transitions and drop-off points per persona (or for one persona)."""
+    """Top paths up to the first conversion, Sankey transitions and drop-off points per persona."""
     events = cached_events(engine)
     assignments = current_assignments(engine)
     if assignments.empty:
@@ -82,11 +103,10 @@ def journeys(
         return {"paths": [], "transitions": [], "dropoffs": [], "persons": 0}
     with_sessions = sessionize(events, gap_minutes=gap_minutes)
     sessions = session_channels(with_sessions)
-    steps = to_steps(
-        with_sessions.merge(sessions[["session_key", "channel"]], on="session_key", how="left")
-    )
-    paths = top_paths(steps, sessions=sessions, assignments=assignments, top=top)
-    edges = transitions(steps, assignments=assignments, top=top * 5, max_step=max_step)
+    key_steps = to_steps(milestones(with_sessions, ignored_events), end=conversion_event)
+    paths = top_paths(key_steps, sessions=sessions, assignments=assignments, top=top)
+    all_steps = to_steps(with_sessions, end=conversion_event)
+    edges = transitions(all_steps, assignments=assignments, top=top * 5, max_step=max_step)
     drops = dropoffs(events, assignments=assignments, conversion=conversion_event, top=top)
     pains = pain_points(engine, assignments)
     if not pains.empty:

@@ -141,3 +141,12 @@ def test_validation():
         to_steps(events, source="url")
     with pytest.raises(ValueError, match="page_path"):
         to_steps(events.drop(columns=["page_path"]))
+
+
+def test_prefixed_ids_are_cleaned_but_slugs_stay():
+    from personapulse.journeys import clean_path
+
+    assert clean_path("/recipes/r-1014") == "/recipes/:id"
+    assert clean_path("/orders/sku_42/") == "/orders/:id"
+    assert clean_path("/blog/10-minute-dinners") == "/blog/10-minute-dinners"
+    assert clean_path("/plans/classic") == "/plans/classic"

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 SESSION_GAP = pd.Timedelta(minutes=30)
+#: Columns used for clustering: rates and shares (smoothed), not raw counts, so that users with
+#: few sessions do not pile up on exact zeros that a Gaussian mixture would model as extra clusters.
 FEATURE_COLUMNS = (
     "sessions_per_week",
     "session_minutes",
@@ -16,16 +18,17 @@ FEATURE_COLUMNS = (
     "order_value",
     "coupon_rate",
     "deals_per_session",
-    "distinct_features",
-    "tickets",
-    "pauses_cancels",
     "paid_share",
     "direct_email_share",
+    "feature_uses_per_week",
+    "tickets_per_week",
+    "pauses_cancels_per_week",
 )
 
 
 def user_features(events: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
-    """events frame -> one row per person_id with FEATURE_COLUMNS (raw, not scaled)."""
+    """events frame (with a ``properties`` column) -> one row per person_id: FEATURE_COLUMNS plus
+    ``distinct_features`` and ``n_sessions`` (raw, not scaled). Sessions split at 30 minutes."""
     ev = events.sort_values(["person_id", "timestamp"], kind="stable").reset_index(drop=True)
     new_session = ev["person_id"].ne(ev["person_id"].shift()) | ev["timestamp"].diff().gt(
         SESSION_GAP
@@ -94,5 +97,6 @@ def user_features(events: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
 
 
 def standardised(features: pd.DataFrame) -> np.ndarray:
+    """log1p, then zero mean and unit variance per column of FEATURE_COLUMNS."""
     values = np.log1p(features[list(FEATURE_COLUMNS)].to_numpy(dtype=float))
     return (values - values.mean(axis=0)) / (values.std(axis=0) + 1e-9)
