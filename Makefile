@@ -6,9 +6,9 @@ DEMO_USERS ?= 2000
 DEMO_SEED ?= 7
 BIND ?= 127.0.0.1:8000
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test test-deps lint format bench clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed webhooks/static/vendor/echarts.min.js
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,23 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev,oracle]"
 	touch $@
 
+# The dashboard's chart library, from npm, served by the service itself (no CDN).
+webhooks/static/vendor/echarts.min.js: webhooks/static/package.json webhooks/static/package-lock.json
+	cd webhooks/static && npm ci --no-audit --no-fund
+
+# Browser tests drive Debian's Chromium (never a downloaded browser); wrk drives the ingest bench.
+test-deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core)
+
 # Demo data into embedded SQLite (var/), personas refreshed, then the service on $(BIND).
 run: setup
-	$(BIN)/personapulse demo --users $(DEMO_USERS) --seed $(DEMO_SEED)
+	$(BIN)/personapulse demo --users $(DEMO_USERS) --seed $(DEMO_SEED) --no-key
 	$(BIN)/personapulse refresh
+	@echo "demo API key (sign in to the dashboard with it; shown once):"
+	@$(BIN)/personapulse keys create --name demo 2>/dev/null
 	$(BIN)/personapulse serve --bind $(BIND)
 
-test: setup
+test: setup test-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -35,6 +45,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 bench: setup
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_parsers.py
 	$(BIN)/python bench/bench_personas.py
@@ -44,4 +55,4 @@ bench: setup
 	$(BIN)/python bench/bench_journeys.py
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache
+	rm -rf var .pytest_cache .ruff_cache artifacts webhooks/static/node_modules webhooks/static/vendor

@@ -280,7 +280,7 @@ def refresh(settings: dict, k, k_max, method, min_share, random_state) -> None:
         if value is not None
     }
     try:
-        summary = refresh_personas(_store(settings), params)
+        summary = refresh_personas(_store(settings), params, settings=settings)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     gate = (
@@ -297,6 +297,8 @@ def refresh(settings: dict, k, k_max, method, min_share, random_state) -> None:
         click.echo(f"appeared: {', '.join(summary['appeared'])}")
     if summary["vanished"]:
         click.echo(f"vanished: {', '.join(summary['vanished'])}")
+    for shift in summary["shifts"]:
+        click.echo(f"shift: {shift}")
 
 
 @main.command()
@@ -335,6 +337,68 @@ def personas(settings: dict, version_id: str | None) -> None:
             item["person_id"] for item in profile.get("interview_shortlist", [])[:5]
         )
         click.echo(f"    interview: {shortlist}")
+
+
+@main.command()
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout)."
+)
+@click.pass_obj
+def report(settings: dict, out: Path | None) -> None:
+    """A Markdown report of every persona: grounded cards, strategy, recommendations."""
+    from personapulse.services.narratives import report_markdown
+    from personapulse.services.personas import NoPersonas
+
+    try:
+        text = report_markdown(_store(settings).engine, settings)
+    except NoPersonas as exc:
+        raise click.ClickException(str(exc)) from exc
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text)
+        click.echo(f"report written to {out}", err=True)
+
+
+@main.group()
+def airtable() -> None:
+    """Airtable as the persona store (PERSONAPULSE_AIRTABLE_TOKEN, PERSONAPULSE_AIRTABLE_BASE_ID)."""
+
+
+@airtable.command("bootstrap")
+@click.pass_obj
+def airtable_bootstrap(settings: dict) -> None:
+    """Create or extend the base's tables and fields (idempotent)."""
+    from airtable_sync import AirtableSyncError
+    from personapulse.services.airtable import bootstrap
+
+    try:
+        result = bootstrap(settings)
+    except AirtableSyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"tables: {', '.join(result['tables'])}")
+    click.echo(
+        f"created tables: {result['created_tables'] or 'none'}; created fields: {result['created_fields'] or 'none'}"
+    )
+
+
+@airtable.command("sync")
+@click.pass_obj
+def airtable_sync_command(settings: dict) -> None:
+    """Pull human edits into the store, then push personas, pain points, funnels, shifts …"""
+    from airtable_sync import AirtableSyncError
+    from personapulse.services.airtable import sync
+
+    def progress(table: str, written: int, total: int) -> None:
+        click.echo(f"  {table}: {written}/{total}", err=True)
+
+    try:
+        result = sync(_store(settings), settings, progress=progress)
+    except AirtableSyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"human edits applied: {result['human_edits_applied']}; requests: {result.get('requests')}"
+    )
 
 
 # --- reviews and journeys ---------------------------------------------------------------------
@@ -507,7 +571,8 @@ def serve(
     _store(settings)  # migrate once in the master, before workers start
     host = bind.rsplit(":", 1)[0]
     click.echo(
-        f"PersonaPulse on http://{bind}  (API docs: http://{bind}/docs, health: http://{bind}/healthz)",
+        f"PersonaPulse dashboard: http://{bind}/dashboard  "
+        f"(API docs: http://{bind}/docs, health: http://{bind}/healthz)",
         err=True,
     )
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -529,13 +594,16 @@ def worker(settings: dict, once: bool) -> None:
     """Run background jobs in this process (instead of, or beside, the web workers)."""
     import time
 
-    from personapulse.services.worker import run_one
+    import personapulse.services.personas  # noqa: F401  (registers the refresh job)
+    from personapulse.services.worker import deliver_due, run_one
 
     store = _store(settings)
     while True:
+        delivered = deliver_due(store, settings)
         job = run_one(store, settings)
         if job is not None:
             click.echo(f"{job['id']} {job['kind']}: {job['status']}", err=True)
+        if job is not None or delivered:
             continue
         if once:
             return

@@ -27,6 +27,16 @@ DEFAULTS: dict[str, Any] = {
     # Run queued jobs (persona refreshes …) inside the web process; off for CLI one-shots.
     "RUN_WORKER": False,
     "WORKER_POLL_SECONDS": 1.0,
+    # Who shapes the personas: "identified" users (anonymous visitors are scored afterwards) or
+    # "everyone".
+    "PERSONAS_FIT_ON": "identified",
+    # Rescore the people behind new events and reviews against the current personas (a job).
+    "INCREMENTAL_UPDATES": True,
+    # Outbound webhooks: https only and no private or loopback targets unless these are set
+    # (tests and on-premises receivers); retry schedule in seconds, comma-separated.
+    "ALLOW_HTTP_HOOKS": False,
+    "ALLOW_PRIVATE_HOOK_TARGETS": False,
+    "HOOK_RETRY_SCHEDULE": "",
     # Signs dashboard sessions; generated once into DATA_DIR/secret_key when not set.
     "SECRET_KEY": None,
     "DATA_DIR": str(DEFAULT_DATA_DIR),

@@ -465,9 +465,9 @@ def build_user_features(
                 .dropna(subset=["pain_points"])
             )
             # A pain point named twice in one review counts once for that review.
-            exploded = exploded.assign(pain=exploded["pain_points"].map(slugify)).drop_duplicates(
-                subset=["review", "pain"]
-            )
+            exploded = exploded.assign(
+                pain=exploded["pain_points"].map(_pain_label)
+            ).drop_duplicates(subset=["review", "pain"])
             counts = exploded.groupby([person_col, "pain"]).size().unstack(fill_value=0)
             shares = counts.div(reviews_per_person.reindex(counts.index), axis=0)
             for pain in sorted(shares.columns):
@@ -480,6 +480,11 @@ def build_user_features(
 
     frame = pd.DataFrame(out, index=person_index).astype(float)
     return frame[_select(list(frame.columns), config)]
+
+
+def _pain_label(pain: object) -> str:
+    """A pain point is a label, or a classifier span {label, phrase, start, end, …}: keep the label."""
+    return slugify(pain["label"] if isinstance(pain, dict) else str(pain))
 
 
 def _as_list(value: object) -> list:

@@ -186,3 +186,37 @@ def test_every_feature_has_a_unit(events):
     for name in features.columns:
         unit, kind = describe_feature(name)
         assert unit and kind in {"share", "count", "rate", "money", "days", "minutes", "score"}
+
+
+def test_pain_point_spans_become_one_feature_per_label():
+    import pandas as pd
+
+    from personapulse.features import build_user_features
+
+    events = pd.DataFrame(
+        {
+            "person_id": ["a", "b"],
+            "event": ["Signed Up", "Signed Up"],
+            "timestamp": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True),
+        }
+    )
+    span = {
+        "label": "shipping_delivery",
+        "phrase": "late",
+        "start": 3,
+        "end": 7,
+        "context": "x",
+        "via": "lexicon",
+    }
+    classes = pd.DataFrame(
+        {
+            "review_id": ["r1"],
+            "person_id": ["a"],
+            "sentiment_score": [-0.5],
+            "pain_points": [[span]],
+        }
+    )
+    features = build_user_features(events, review_classes=classes)
+    pain_columns = [c for c in features.columns if c.startswith("pain_")]
+    assert pain_columns == ["pain_shipping_delivery"]
+    assert features.loc["a", "pain_shipping_delivery"] == 1.0

@@ -32,11 +32,14 @@ def _persistent_secret(config: Mapping[str, Any]) -> str:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``PERSONAPULSE_*`` environment variables, then ``test_config``."""
-    app = Flask(__name__, instance_relative_config=False)
+    # No default /static route: the dashboard serves its own assets (never node_modules).
+    app = Flask(__name__, instance_relative_config=False, static_folder=None)
     app.config.from_mapping(load_settings())
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _persistent_secret(app.config)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
@@ -49,12 +52,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store.init_app(app)
 
     # Job handlers register on import, so any web worker can run a queued refresh.
+    import personapulse.services.airtable  # noqa: F401
     import personapulse.services.personas  # noqa: F401
     from webhooks import (
+        airtable,
         assignments,
         conversations,
+        dashboard,
         events,
         health,
+        hooks,
         insights,
         jobs,
         me,
@@ -62,7 +69,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         personas,
         profiles,
         quality,
+        recommendations,
         reviews,
+        shifts,
         users,
     )
 
@@ -80,6 +89,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         personas,
         assignments,
         insights,
+        hooks,
+        recommendations,
+        shifts,
+        airtable,
+        dashboard,
     ):
         app.register_blueprint(module.bp)
 

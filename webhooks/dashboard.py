@@ -211,7 +211,8 @@ def funnel_data():
 @bp.get("/dashboard/assets/<path:filename>")
 @documented(summary="The dashboard's scripts, styles and vendored chart library", tag="dashboard")
 def asset(filename: str):
-    top = filename.split("/", 1)[0]
-    if top not in SERVED_ASSET_DIRS:
+    top, _, rest = filename.partition("/")
+    if top not in SERVED_ASSET_DIRS or not rest:
         abort(404)
-    return send_from_directory(STATIC_DIR, filename, max_age=300)
+    # Joined under the folder itself, so "dashboard/../package.json" cannot climb out of it.
+    return send_from_directory(STATIC_DIR / top, rest, max_age=300)

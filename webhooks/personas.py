@@ -154,3 +154,30 @@ def post_assign():
         raise no_personas(exc) from exc
     except ValueError as exc:
         raise invalid_fields([{"field": "features", "reason": str(exc)}]) from exc
+
+
+@bp.get("/<persona_id>/card")
+@require_scope("read")
+@documented(
+    summary="The persona card (grounded narrative and strategy); ?format=md for Markdown",
+    tag="personas",
+    query={"format": {"schema": {"type": "string", "enum": ["json", "md"]}}},
+    responses={200: None, 404: "unknown persona or no personas"},
+)
+def get_card(persona_id: str):
+    from flask import Response, current_app, request
+
+    from personapulse.services import narratives
+
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "md"):
+        raise invalid_fields([{"field": "format", "reason": "must be json or md"}])
+    try:
+        card = narratives.get_card(get_store().engine, persona_id, dict(current_app.config))
+    except persona_service.NoPersonas as exc:
+        raise no_personas(exc) from exc
+    if card is None:
+        raise ApiError(404, "not_found", f"no persona {persona_id!r} in the current version")
+    if fmt == "md":
+        return Response(narratives.card_markdown(card), mimetype="text/markdown")
+    return card

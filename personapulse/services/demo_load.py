@@ -46,7 +46,9 @@ def load_demo(
             writer.writerow(["person_id", "archetype"])
         for bundle in generate_users(config):
             if bundle.archetype is not None:
-                if writer:
+                # Visitors who never sign up carry an archetype in the generator but are not part
+                # of the answer file: they are scored against the personas, never fitted on.
+                if writer and bundle.identified:
                     writer.writerow([bundle.person_id, bundle.archetype])
                 if on_user:
                     on_user()

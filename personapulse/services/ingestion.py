@@ -26,7 +26,8 @@ from personapulse.ingest import (
     parse_reviews,
 )
 from personapulse.store import Store, write_transaction
-from personapulse.store.schema import idempotency_keys
+from personapulse.store.jobs import enqueue_in
+from personapulse.store.schema import idempotency_keys, persona_versions
 from personapulse.store.writes import (
     WriteCounts,
     field_presence,
@@ -159,6 +160,33 @@ def _source_of(kind: str, items: list[dict]) -> str:
     return sources.most_common(1)[0][0] if sources else "api"
 
 
+# One incremental job covers at most this many people; a bigger backfill waits for the full refresh.
+INCREMENTAL_MAX_PEOPLE = 1_000
+
+
+def _queue_incremental_update(conn: Connection, kind: str, new_items: list[dict]) -> None:
+    """New behaviour or reviews move their people's features: rescore them off the request path."""
+    if not new_items:
+        return
+    has_personas = conn.execute(
+        select(persona_versions.c.id).where(persona_versions.c.status == "current")
+    ).first()
+    if has_personas is None:
+        return
+    people: set[str] = set()
+    for item in new_items:
+        if item.get("user_id"):
+            people.add(item["user_id"])
+        elif kind == "events" and item.get("anonymous_id"):
+            people.add("anon:" + item["anonymous_id"])
+        elif item.get("email"):
+            people.add(item["email"])
+        if len(people) > INCREMENTAL_MAX_PEOPLE:
+            return
+    if people:
+        enqueue_in(conn, "personas.update_users", {"people": sorted(people)})
+
+
 def ingest(
     store: Store,
     kind: str,
@@ -214,6 +242,12 @@ def ingest(
             extra = after_write(conn, kind, outcome.new_items, items)
             if extra:
                 outcome.extra.update(extra)
+        if settings.get("INCREMENTAL_UPDATES", True) and kind in (
+            "events",
+            "reviews",
+            "conversations",
+        ):
+            _queue_incremental_update(conn, kind, outcome.new_items)
         reasons = Counter(f"{e.field}: {e.reason}" for e in parsed.errors)
         log_ingest(
             conn,

@@ -100,7 +100,13 @@ def journeys(
         assignments = assignments[assignments["persona_id"] == persona_id]
         events = events[events["person_id"].isin(set(assignments["person_id"]))]
     if events.empty:
-        return {"paths": [], "transitions": [], "dropoffs": [], "persons": 0}
+        return {
+            "paths": [],
+            "transitions": [],
+            "dropoffs": [],
+            "session_dropoffs": [],
+            "persons": 0,
+        }
     with_sessions = sessionize(events, gap_minutes=gap_minutes)
     sessions = session_channels(with_sessions)
     key_steps = to_steps(milestones(with_sessions, ignored_events), end=conversion_event)
@@ -108,22 +114,32 @@ def journeys(
     all_steps = to_steps(with_sessions, end=conversion_event)
     edges = transitions(all_steps, assignments=assignments, top=top * 5, max_step=max_step)
     drops = dropoffs(events, assignments=assignments, conversion=conversion_event, top=top)
+    # Where sessions end without a purchase: defined even for personas whose members all bought.
+    session_drops = dropoffs(
+        with_sessions,
+        assignments=assignments,
+        conversion=conversion_event,
+        level="session",
+        top=top,
+    )
     pains = pain_points(engine, assignments)
     if not pains.empty:
-        drops = with_pain_points(
-            drops, pains[pains["kind"] == "pain_point"][["persona_id", "label", "count"]]
-        )
+        persona_pains = pains[pains["kind"] == "pain_point"][["persona_id", "label", "count"]]
+        drops = with_pain_points(drops, persona_pains)
+        session_drops = with_pain_points(session_drops, persona_pains)
     return {
         "persons": int(events["person_id"].nunique()),
         "paths": _records(paths),
         "transitions": _records(edges),
         "dropoffs": _records(drops),
+        "session_dropoffs": _records(session_drops),
     }
 
 
 def run_funnel(engine: Engine, spec: dict[str, Any]) -> dict[str, Any]:
     """A funnel from a request: steps, window, order, exclusions, breakdown (see journeys.funnel)."""
     events = cached_events(engine)
+    spec = dict(spec)
     since, until = spec.pop("since", None), spec.pop("until", None)
     if since is not None:
         events = events[events["timestamp"] >= pd.Timestamp(since)]

@@ -6,6 +6,7 @@ also retires the old one, so a crash mid-refresh leaves the previous version ser
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import threading
 from collections import OrderedDict
@@ -104,7 +105,11 @@ def _current_row(conn: Connection):
 
 
 def refresh(
-    store: Store, params: dict[str, Any] | None = None, *, job_id: str | None = None
+    store: Store,
+    params: dict[str, Any] | None = None,
+    *,
+    job_id: str | None = None,
+    settings: dict | None = None,
 ) -> dict:
     """Fit a new persona version from the store and make it current. Returns its summary."""
     engine = store.engine
@@ -114,6 +119,10 @@ def refresh(
         raise ValueError(
             f"{len(features)} people have behavioural data; at least 20 are needed to find personas"
         )
+    try:
+        _, previous_personas = list_personas(engine)
+    except NoPersonas:
+        previous_personas = None
     with read_connection(engine) as conn:
         previous_row = _current_row(conn)
         previous = None
@@ -127,10 +136,26 @@ def refresh(
             previous = PreviousVersion(
                 centroids=centroids, state=orjson.loads(previous_row.model_state)
             )
-    result = fit_personas(features, config=config, previous=previous)
+    fit_on = _fitting_population(features, (settings or {}).get("PERSONAS_FIT_ON", "identified"))
+    result = fit_personas(fit_on, config=config, previous=previous)
+    assignment_frame, proba_matrix = _score_the_rest(result, features, fit_on)
     created = now_ms()
+    current_profiles = [
+        {
+            "persona_id": p["persona_id"],
+            "name": p["label"],
+            "label": p["label"],
+            "size": int(p["size"]),
+            "share": float(p["share"]),
+            "profile": p,
+        }
+        for p in result.profiles
+    ]
+    found_shifts = _detect_shifts(engine, previous_personas, current_profiles, result, features)
     provenance = {
         "users": int(len(features)),
+        "users_fitted": int(len(fit_on)),
+        "fitted_on": "identified users" if len(fit_on) < len(features) else "everyone",
         "features": list(map(str, features.columns)),
         "data_window": _data_window(engine),
         "parameters": result.parameters,
@@ -186,7 +211,7 @@ def refresh(
             ("persona_id", "first_version_id", "created_ms", "updated_ms"),
             [(pid, version_id, created, created) for pid in result.persona_ids],
         )
-        proba = np.round(result.proba, 4)
+        proba = np.round(proba_matrix, 4)
         persona_ids = result.persona_ids
         _bulk_insert_ignore(
             conn,
@@ -201,22 +226,30 @@ def refresh(
                     _dumps(dict(zip(persona_ids, row.tolist(), strict=True))),
                 )
                 for person_id, persona_id, probability, row in zip(
-                    result.assignments["person_id"],
-                    result.assignments["persona_id"],
-                    result.assignments["probability"],
+                    assignment_frame["person_id"],
+                    assignment_frame["persona_id"],
+                    assignment_frame["probability"],
                     proba,
                     strict=True,
                 )
             ],
         )
+        summary = {
+            "version_id": version_id,
+            "k": len(persona_ids),
+            "users": int(len(features)),
+            "reliable": bool(result.gate.reliable),
+            "gate_reasons": list(result.gate.reasons),
+            "appeared": result.appeared,
+            "vanished": result.vanished,
+            "shifts": len(found_shifts),
+        }
+        _record_shifts_and_emit(conn, version_id, result, current_profiles, found_shifts, summary)
+    _notify_slack(found_shifts, settings or {})
+    summary["narratives"] = _write_narratives(store, settings or {})
     return {
-        "version_id": version_id,
-        "k": len(persona_ids),
-        "users": int(len(features)),
-        "reliable": bool(result.gate.reliable),
-        "gate_reasons": list(result.gate.reasons),
-        "appeared": result.appeared,
-        "vanished": result.vanished,
+        **summary,
+        "shifts": [shift["summary"] for shift in found_shifts],
         "personas": [
             {
                 "persona_id": p["persona_id"],
@@ -229,6 +262,40 @@ def refresh(
     }
 
 
+def _fitting_population(features: pd.DataFrame, fit_on: str) -> pd.DataFrame:
+    """Who shapes the personas. By default identified users: visitors who never signed up leave a
+    few anonymous page views each, form a cluster of "too little data" rather than a behaviour,
+    and are scored against the personas afterwards instead (``PERSONAPULSE_PERSONAS_FIT_ON=everyone``
+    fits on them too)."""
+    if fit_on not in ("identified", "everyone"):
+        raise ValueError("PERSONAS_FIT_ON must be 'identified' or 'everyone'")
+    if fit_on == "everyone":
+        return features
+    identified = features[~features.index.astype(str).str.startswith("anon:")]
+    return identified if len(identified) >= 20 else features
+
+
+def _score_the_rest(
+    result, features: pd.DataFrame, fit_on: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Assignments for everyone: the fitted people's from the fit, the others scored by the model."""
+    others = features.index.difference(fit_on.index)
+    if len(others) == 0:
+        return result.assignments, result.proba
+    extra = result.model.predict_proba(features.loc[others])
+    best = extra.argmax(axis=1)
+    scored = pd.DataFrame(
+        {
+            "person_id": np.asarray(others),
+            "persona_id": np.asarray(result.persona_ids, dtype=object)[best],
+            "probability": extra[np.arange(len(best)), best],
+        }
+    )
+    return pd.concat([result.assignments, scored], ignore_index=True), np.vstack(
+        [result.proba, extra]
+    )
+
+
 def _data_window(engine: Engine) -> dict:
     with read_connection(engine) as conn:
         first, last, n = conn.exec_driver_sql(
@@ -237,9 +304,185 @@ def _data_window(engine: Engine) -> dict:
     return {"first_event_ms": first, "last_event_ms": last, "events": int(n)}
 
 
+def _detect_shifts(
+    engine: Engine, previous_personas, current_profiles, result, features
+) -> list[dict]:
+    """Shifts between the previous version and this fit (see personapulse.outbound.shifts)."""
+    from personapulse.outbound.shifts import detect_shifts
+
+    documents = classified_documents(engine)
+    new_assignments = result.assignments[["person_id", "persona_id"]]
+    found = detect_shifts(
+        previous_personas,
+        current_profiles,
+        match_distances={result.persona_ids[i]: d for i, d in result.matching.distances.items()},
+        appeared=result.appeared if previous_personas else [],
+        vanished=result.vanished,
+        documents=documents,
+        assignments=new_assignments,
+        now=pd.Timestamp.now(tz="UTC"),
+    )
+    return [shift.to_dict() for shift in found]
+
+
+def _record_shifts_and_emit(
+    conn, version_id, result, current_profiles, found_shifts, summary
+) -> None:
+    from personapulse.services.outbound import emit
+    from personapulse.store.schema import shifts as shifts_table
+
+    detected = now_ms()
+    for shift in found_shifts:
+        conn.execute(
+            shifts_table.insert().values(
+                id=f"{version_id}:{shift['id']}",
+                version_id=version_id,
+                persona_id=shift.get("persona_id"),
+                kind=shift["kind"],
+                label=shift.get("label"),
+                severity=shift["severity"],
+                summary=shift["summary"],
+                evidence=_dumps(shift.get("evidence", {})),
+                detected_ms=detected,
+            )
+        )
+        data = {**shift, "shift_id": f"{version_id}:{shift['id']}", "version_id": version_id}
+        # Every shift is a persona shift; a pain-point spike is also announced on its own.
+        emit(conn, "persona.shifted", data)
+        if shift["kind"] == "pain_point_spike":
+            emit(conn, "pain_point.spiked", data)
+    by_id = {p["persona_id"]: p for p in current_profiles}
+    for persona_id in result.appeared:
+        persona = by_id[persona_id]
+        emit(
+            conn,
+            "persona.created",
+            {
+                "persona_id": persona_id,
+                "version_id": version_id,
+                "name": persona["label"],
+                "size": persona["size"],
+                "share": persona["share"],
+            },
+        )
+    emit(conn, "refresh.completed", summary)
+
+
+def _write_narratives(store: Store, settings: dict) -> dict:
+    """Cards and recommendations for the new version; their failure never undoes the refresh."""
+    from personapulse.services.narratives import generate
+
+    try:
+        return generate(store.engine, settings)
+    except Exception as exc:
+        logging.getLogger(__name__).exception("writing persona cards failed")
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _notify_slack(found_shifts: list[dict], settings: dict) -> None:
+    """Alert Slack after the version is committed (best effort: the library retries 429s)."""
+    url = settings.get("SLACK_WEBHOOK_URL")
+    if not url or not found_shifts:
+        return
+    from personapulse.outbound.slack import SlackNotifier
+
+    try:
+        SlackNotifier(url, dashboard_url=settings.get("DASHBOARD_URL")).notify(found_shifts)
+    except Exception:  # an alert must never undo a refresh
+        logging.getLogger(__name__).exception("Slack alert failed")
+
+
 @job_handler(REFRESH_JOB)
-def _refresh_job(store: Store, params: dict, _settings: dict) -> dict:
-    return refresh(store, params.get("config"), job_id=params.get("job_id"))
+def _refresh_job(store: Store, params: dict, settings: dict) -> dict:
+    summary = refresh(store, params.get("config"), job_id=params.get("job_id"), settings=settings)
+    if settings.get("AIRTABLE_TOKEN") and settings.get("AIRTABLE_BASE_ID"):
+        # Airtable mirrors every new version; the sync is its own job (rate-limited, resumable).
+        from personapulse.store import jobs as job_queue
+
+        summary["airtable_job_id"] = job_queue.enqueue(
+            store.engine, "airtable.sync", {}, dedupe=True
+        )["id"]
+    return summary
+
+
+@job_handler("personas.update_users")
+def _update_users_job(store: Store, params: dict, _settings: dict) -> dict:
+    return update_users(store, params.get("people", []))
+
+
+def update_users(store: Store, people: list[str]) -> dict:
+    """Rescore these people against the current personas without a refit (the incremental path).
+
+    Their features are recomputed from the store, their soft assignment rewritten, and
+    ``user.persona_changed`` emitted for each whose most likely persona changed.
+    """
+    from personapulse.services.outbound import emit
+
+    engine = store.engine
+    person_ids = sorted({pid for ref in people if (pid := resolve_person(engine, ref)) is not None})
+    try:
+        version, model, persona_ids = _model_for(engine)
+    except NoPersonas:
+        return {"rescored": 0, "changed": 0, "skipped": "no personas yet"}
+    features = compute_features(engine, person_ids=person_ids) if person_ids else pd.DataFrame()
+    if features.empty:
+        return {"rescored": 0, "changed": 0}
+    proba = model.predict_proba(features)
+    changed = 0
+    with write_transaction(engine) as conn:
+        current = _current_row(conn)
+        if current is None or current.id != version["version_id"]:
+            return {
+                "rescored": 0,
+                "changed": 0,
+                "skipped": "a newer persona version was fitted meanwhile",
+            }
+        stored = {
+            row.person_id: row.persona_id
+            for row in conn.execute(
+                select(assignments.c.person_id, assignments.c.persona_id).where(
+                    assignments.c.version_id == current.id,
+                    assignments.c.person_id.in_(list(features.index)),
+                )
+            )
+        }
+        for person_id, row in zip(features.index, proba, strict=True):
+            best = int(np.argmax(row))
+            values = {
+                "persona_id": persona_ids[best],
+                "probability": round(float(row[best]), 4),
+                "probabilities": _dumps(
+                    dict(zip(persona_ids, np.round(row, 4).tolist(), strict=True))
+                ),
+            }
+            if person_id in stored:
+                conn.execute(
+                    update(assignments)
+                    .where(
+                        assignments.c.version_id == current.id, assignments.c.person_id == person_id
+                    )
+                    .values(**values)
+                )
+            else:
+                conn.execute(
+                    assignments.insert().values(
+                        version_id=current.id, person_id=person_id, **values
+                    )
+                )
+            if stored.get(person_id) != values["persona_id"]:
+                changed += 1
+                emit(
+                    conn,
+                    "user.persona_changed",
+                    {
+                        "user_id": person_id,
+                        "previous_persona_id": stored.get(person_id),
+                        "persona_id": values["persona_id"],
+                        "probability": values["probability"],
+                        "version_id": current.id,
+                    },
+                )
+    return {"rescored": int(len(features)), "changed": changed, "version_id": version["version_id"]}
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def classify_new(
     """
     if kind == "reviews":
         fresh = _classify_reviews(conn, new_items)
+        _emit_review_events(conn, new_items, fresh)
         id_of = lambda i: stored_record_id(i["source"], i["review_id"])  # noqa: E731
         table, key = review_classes, "review_id"
     elif kind == "conversations":
@@ -67,6 +68,28 @@ def classify_new(
         for row in conn.execute(select(table).where(table.c[key].in_(missing))).mappings():
             by_id[row[key]] = _answer_from_row(dict(row), key)
     return {"classifications": [by_id[id_of(i)] for i in all_items if id_of(i) in by_id]}
+
+
+def _emit_review_events(conn: Connection, items: list[dict], classes: list[dict]) -> None:
+    from personapulse.services.outbound import emit
+
+    for item, found in zip(items, classes, strict=True):
+        emit(
+            conn,
+            "review.classified",
+            {
+                **found,
+                "source": item["source"],
+                "rating": item.get("rating"),
+                "product": item.get("product"),
+                "user_id": item.get("user_id"),
+                "email": item.get("email"),
+                "text": item["text"],
+                "created_at": item["created_at"].isoformat() if item.get("created_at") else None,
+                "is_negative": found["sentiment_label"] == "negative",
+                "has_pain_point": bool(found["pain_points"]),
+            },
+        )
 
 
 def _answer_from_row(row: dict, key: str) -> dict:

@@ -12,6 +12,14 @@ from collections.abc import Callable
 from personapulse.store import Store
 from personapulse.store import jobs as job_queue
 
+
+def deliver_due(store: Store, settings: dict) -> int:
+    """Outbound webhook deliveries that are due (imported late: the outbox needs the SSRF guard)."""
+    from personapulse.services.outbound import deliver_due as deliver
+
+    return deliver(store, settings)
+
+
 log = logging.getLogger(__name__)
 
 # kind -> handler(store, params, settings) -> result dict
@@ -69,7 +77,8 @@ class BackgroundWorker:
         while not self._stop.is_set():
             try:
                 job_queue.fail_exhausted(self.store.engine)
-                if run_one(self.store, self.settings) is not None:
+                delivered = deliver_due(self.store, self.settings)
+                if run_one(self.store, self.settings) is not None or delivered:
                     continue
             except Exception:  # the database may be briefly unavailable: wait and retry
                 log.exception("worker loop error")

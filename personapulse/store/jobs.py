@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import orjson
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
 from personapulse.store import now_ms, read_connection, write_transaction
 from personapulse.store.schema import jobs
@@ -29,6 +29,22 @@ def _row_to_dict(row) -> dict:
         "started_ms": row.started_ms,
         "finished_ms": row.finished_ms,
     }
+
+
+def enqueue_in(conn: Connection, kind: str, params: dict | None = None) -> str:
+    """Queue a job inside the caller's transaction (it exists exactly when the caller's data does)."""
+    job_id = "job_" + uuid.uuid4().hex[:20]
+    conn.execute(
+        insert(jobs).values(
+            id=job_id,
+            kind=kind,
+            status=QUEUED,
+            params=orjson.dumps(params or {}, option=orjson.OPT_SORT_KEYS).decode(),
+            attempts=0,
+            created_ms=now_ms(),
+        )
+    )
+    return job_id
 
 
 def enqueue(engine: Engine, kind: str, params: dict | None = None, *, dedupe: bool = False) -> dict:

@@ -76,7 +76,11 @@ def key_by_id(engine: Engine, key_id: str) -> ApiKey | None:
         row = conn.execute(
             select(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_ms.is_(None))
         ).first()
-    return None if row is None else ApiKey(id=row.id, name=row.name, scopes=frozenset(row.scopes.split(",")))
+    return (
+        None
+        if row is None
+        else ApiKey(id=row.id, name=row.name, scopes=frozenset(row.scopes.split(",")))
+    )
 
 
 def list_keys(engine: Engine) -> list[dict]:

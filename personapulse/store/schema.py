@@ -270,3 +270,114 @@ assignments = Table(
     Column("probabilities", Text, nullable=False),
     Index("ix_assignments_persona", "version_id", "persona_id"),
 )
+
+# --- dynamic personas (revision 0003) ----------------------------------------------------------
+
+hooks = Table(
+    "hooks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("target_url", String(2000), nullable=False),
+    Column("event", String(60), nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("api_key_id", String(40)),
+    Column("active", Boolean, nullable=False),
+    Column("disabled_reason", String(300)),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_hooks_event", "event", "active"),
+)
+
+# Every domain event the service emitted (also the samples Zapier's performList shows).
+emitted_events = Table(
+    "emitted_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("event_type", String(60), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_emitted_events_type", "event_type", "created_ms"),
+)
+
+# The durable outbox: one row per (event, subscription), written in the transaction that caused
+# the event, delivered and retried by the worker.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("hook_id", String(40), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("event_type", String(60), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger),
+    Index("ix_outbox_due", "status", "next_attempt_ms"),
+)
+
+delivery_log = Table(
+    "delivery_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_id", String(40), nullable=False),
+    Column("hook_id", String(40), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_delivery_log_hook", "hook_id", "at_ms"),
+)
+
+shifts = Table(
+    "shifts",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("version_id", String(40), nullable=False),
+    Column("persona_id", String(40)),
+    Column("kind", String(40), nullable=False),
+    Column("label", String(200)),
+    Column("severity", String(20), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("detected_ms", BigInteger, nullable=False),
+    Index("ix_shifts_detected", "detected_ms"),
+)
+
+recommendations = Table(
+    "recommendations",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("version_id", String(40), primary_key=True),
+    Column("persona_id", String(40)),
+    Column("kind", String(60), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("priority", String(20), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+persona_cards = Table(
+    "persona_cards",
+    metadata,
+    Column("version_id", String(40), primary_key=True),
+    Column("persona_id", String(40), primary_key=True),
+    Column("backend", String(40), nullable=False),
+    Column("card", Text, nullable=False),
+    Column("facts", Text, nullable=False),
+    Column("grounding", Text, nullable=False),
+    Column("rejection", Text),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+llm_cache = Table(
+    "llm_cache",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("answer", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)

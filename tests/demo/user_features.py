@@ -35,12 +35,13 @@ def user_features(events: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     )
     ev["session"] = new_session.cumsum()
     is_page = ev["type"].eq("page")
+    ev["is_page"] = is_page.astype(int)
     first = ev.groupby("session").head(1)
     sessions = ev.groupby("session").agg(
         person_id=("person_id", "first"),
         start=("timestamp", "min"),
         end=("timestamp", "max"),
-        pages=("type", lambda s: int((s == "page").sum())),
+        pages=("is_page", "sum"),
         n=("type", "size"),
     )
     sessions["minutes"] = (sessions["end"] - sessions["start"]).dt.total_seconds() / 60

@@ -36,7 +36,7 @@ def test_personas_listed_with_gate_and_profiles(demo_app):
         version["gate"]
     )
     assert len(body["personas"]) == version["k"] >= 2
-    assert sum(p["size"] for p in body["personas"]) == version["provenance"]["users"]
+    assert sum(p["size"] for p in body["personas"]) == version["provenance"]["users_fitted"]
     first = body["personas"][0]
     assert first["profile"]["traits"] and 5 <= len(first["profile"]["interview_shortlist"]) <= 10
     one = app.test_client().get(f"/v1/personas/{first['persona_id']}", headers=auth).json
@@ -168,3 +168,38 @@ def test_journeys_and_funnel_by_persona(demo_app):
 def test_no_personas_yet_is_a_clear_404(client, auth):
     response = client.get("/v1/personas", headers=auth)
     assert response.status_code == 404 and response.json["error"]["code"] == "no_personas"
+
+
+def test_cards_grounded_and_markdown(demo_app):
+    app, auth = demo_app
+    client = app.test_client()
+    personas = client.get("/v1/personas", headers=auth).json["personas"]
+    card = client.get(f"/v1/personas/{personas[0]['persona_id']}/card", headers=auth).json
+    assert card["backend"] == "template" and card["grounding"]["passed"]
+    assert card["card"]["profile"] and card["card"]["strategy"] is not None
+    markdown = client.get(f"/v1/personas/{personas[0]['persona_id']}/card?format=md", headers=auth)
+    assert markdown.mimetype == "text/markdown" and personas[0]["name"] in markdown.get_data(
+        as_text=True
+    )
+    assert client.get("/v1/personas/p_nothere/card", headers=auth).status_code == 404
+
+
+def test_recommendations_carry_evidence(demo_app):
+    app, auth = demo_app
+    found = app.test_client().get("/v1/recommendations", headers=auth).json["recommendations"]
+    assert found and all(
+        r["evidence"] and r["priority"] in ("high", "medium", "low") for r in found
+    )
+
+
+def test_shifts_listed(demo_app):
+    app, auth = demo_app
+    response = app.test_client().get("/v1/shifts", headers=auth)
+    assert response.status_code == 200 and isinstance(response.json["shifts"], list)
+    assert app.test_client().get("/v1/shifts?limit=0", headers=auth).status_code == 422
+
+
+def test_airtable_sync_unconfigured_is_409(demo_app):
+    app, auth = demo_app
+    response = app.test_client().post("/v1/airtable/sync", headers=auth)
+    assert response.status_code == 409 and response.json["error"]["code"] == "not_configured"
