@@ -112,7 +112,7 @@ def get_pain_points():
         persona_id=request.args.get("persona"),
         since=_since_param(),
     )
-    return {"pain_points": journey_service._records(table)}
+    return {"pain_points": journey_service.json_records(table)}
 
 
 @bp.get("/journeys")

@@ -52,7 +52,7 @@ def build_snapshot(engine: Engine) -> Snapshot:
         return Snapshot()
     from personapulse.services.narratives import list_recommendations
 
-    rows = journey_service._records(pain_points(engine, current_assignments(engine)))
+    rows = journey_service.json_records(pain_points(engine, current_assignments(engine)))
     funnel = journey_service.run_funnel(
         engine, {"steps": DEFAULT_FUNNEL, "window": "14d", "breakdown": "persona"}
     )

@@ -27,7 +27,7 @@ from personapulse.ingest import (
 )
 from personapulse.store import Store, write_transaction
 from personapulse.store.jobs import enqueue_in
-from personapulse.store.schema import idempotency_keys, persona_versions
+from personapulse.store.schema import idempotency_keys
 from personapulse.store.writes import (
     WriteCounts,
     field_presence,
@@ -168,8 +168,8 @@ def _queue_incremental_update(conn: Connection, kind: str, new_items: list[dict]
     """New behaviour or reviews move their people's features: rescore them off the request path."""
     if not new_items:
         return
-    has_personas = conn.execute(
-        select(persona_versions.c.id).where(persona_versions.c.status == "current")
+    has_personas = conn.exec_driver_sql(
+        "SELECT 1 FROM persona_versions WHERE status = 'current' LIMIT 1"
     ).first()
     if has_personas is None:
         return

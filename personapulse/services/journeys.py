@@ -54,7 +54,8 @@ def cached_events(engine: Engine) -> pd.DataFrame:
     return events
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain JSON values (NaN → None, numpy scalars → Python, timestamps → ISO)."""
     out = []
     for row in frame.to_dict(orient="records"):
         clean = {}
@@ -129,10 +130,10 @@ def journeys(
         session_drops = with_pain_points(session_drops, persona_pains)
     return {
         "persons": int(events["person_id"].nunique()),
-        "paths": _records(paths),
-        "transitions": _records(edges),
-        "dropoffs": _records(drops),
-        "session_dropoffs": _records(session_drops),
+        "paths": json_records(paths),
+        "transitions": json_records(edges),
+        "dropoffs": json_records(drops),
+        "session_dropoffs": json_records(session_drops),
     }
 
 

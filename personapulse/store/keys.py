@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
@@ -56,16 +58,39 @@ def create_key(engine: Engine, name: str, scopes: tuple[str, ...] = SCOPES) -> t
     return key, token
 
 
+# A verified key is remembered briefly per process: an ingest burst then costs no database read per
+# request. A revocation reaches other processes within this many seconds.
+AUTH_CACHE_SECONDS = 10.0
+_AUTH_CACHE_MAX = 1_000
+_auth_cache: dict[str, tuple[ApiKey, float]] = {}
+_auth_cache_lock = threading.Lock()
+
+
 def authenticate(engine: Engine, token: str) -> ApiKey | None:
     """Return the live key for ``token``, or None. The lookup is by prefix, the check constant-time."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
+    digest = _digest(token)
+    cache_key = f"{engine.url}|{digest}"
+    cached = _auth_cache.get(cache_key)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    key = _lookup(engine, parts[1], digest)
+    if key is not None:
+        with _auth_cache_lock:
+            if len(_auth_cache) >= _AUTH_CACHE_MAX:
+                _auth_cache.clear()
+            _auth_cache[cache_key] = (key, time.monotonic() + AUTH_CACHE_SECONDS)
+    return key
+
+
+def _lookup(engine: Engine, prefix: str, digest: str) -> ApiKey | None:
     with read_connection(engine) as conn:
         row = conn.execute(
-            select(api_keys).where(api_keys.c.prefix == parts[1], api_keys.c.revoked_ms.is_(None))
+            select(api_keys).where(api_keys.c.prefix == prefix, api_keys.c.revoked_ms.is_(None))
         ).first()
-    if row is None or not hmac.compare_digest(row.key_hash, _digest(token)):
+    if row is None or not hmac.compare_digest(row.key_hash, digest):
         return None
     return ApiKey(id=row.id, name=row.name, scopes=frozenset(row.scopes.split(",")))
 
@@ -105,4 +130,6 @@ def revoke_key(engine: Engine, key_id: str) -> bool:
             .where(api_keys.c.id == key_id, api_keys.c.revoked_ms.is_(None))
             .values(revoked_ms=now_ms())
         )
+    with _auth_cache_lock:
+        _auth_cache.clear()
     return result.rowcount == 1

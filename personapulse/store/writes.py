@@ -23,7 +23,6 @@ from personapulse.store.schema import (
     FLAG_MISSING_TIMESTAMP,
     conversations,
     identities,
-    ingest_log,
     reviews,
     users,
 )
@@ -488,16 +487,21 @@ def log_ingest(
     reject_reasons: Counter | None = None,
     field_sets: dict | None = None,
 ) -> None:
-    conn.execute(
-        ingest_log.insert().values(
-            kind=kind,
-            source=source,
-            received_ms=received_ms,
-            accepted=counts.accepted,
-            duplicate=counts.duplicate,
-            rejected=rejected,
-            flagged=counts.flagged,
-            reject_reasons=_json(dict(reject_reasons.most_common(20))) if reject_reasons else None,
-            field_sets=_json(field_sets) if field_sets else None,
-        )
+    _executemany(
+        conn,
+        "INSERT INTO ingest_log (kind, source, received_ms, accepted, duplicate, rejected, flagged,"
+        " reject_reasons, field_sets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                kind,
+                source,
+                received_ms,
+                counts.accepted,
+                counts.duplicate,
+                rejected,
+                counts.flagged,
+                _json(dict(reject_reasons.most_common(20))) if reject_reasons else None,
+                _json(field_sets) if field_sets else None,
+            )
+        ],
     )
