@@ -119,7 +119,7 @@ def n8n_env(folder: Path, port: int) -> dict[str, str]:
         N8N_DISABLED_MODULES="mcp,mcp-registry,community-packages,insights,chat-hub",
         N8N_RUNNERS_BROKER_PORT=str(free_port()),
         N8N_SECURE_COOKIE="false",
-        N8N_LOG_LEVEL="warn",
+        N8N_LOG_LEVEL="info",
         NODE_FUNCTION_ALLOW_BUILTIN="crypto",
         EXECUTIONS_DATA_SAVE_ON_SUCCESS="all",
         EXECUTIONS_DATA_SAVE_ON_ERROR="all",
@@ -245,6 +245,7 @@ def stack(tmp_path_factory):
             process.kill()
         log.close()
         smtp.shutdown()
+        smtp.server_close()
         audience.stop()
         service.stop()
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 APP_DIR = Path(__file__).resolve().parents[2] / "zapier_app"
-NPM_TIMEOUT_SECONDS = 600
-JEST_TIMEOUT_SECONDS = 600
+NPM_TIMEOUT_SECONDS = 240
+JEST_TIMEOUT_SECONDS = 300
 
 pytestmark = pytest.mark.e2e
 

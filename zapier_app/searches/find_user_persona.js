@@ -10,7 +10,7 @@ const perform = async (z, bundle) => {
     skipThrowForStatus: true,
   });
   // Unknown user, or no persona for them: an empty search result, not a failed step.
-  if (response.status === 404 && (response.data.error || {}).code === 'not_found') {
+  if (response.status === 404 && ((response.data && response.data.error) || {}).code === 'not_found') {
     return [];
   }
   response.throwForStatus();

@@ -1,0 +1,85 @@
+"""The LLM narrator and the Airtable sync through the service, against local servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from personapulse.config import load_settings
+from personapulse.demo import DemoConfig
+from personapulse.services import airtable as airtable_service
+from personapulse.services import narratives as narrative_service
+from personapulse.services import personas as persona_service
+from personapulse.services.demo_load import load_demo
+from personapulse.store import Store
+from tests.airtable_sync.fake_airtable import FakeAirtable
+from tests.narratives.answers import faithful_answer, invented_number
+from tests.narratives.llm_server import FakeLLMServer
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("integrations") / "store.sqlite"
+    store = Store(f"sqlite:///{path}")
+    store.migrate()
+    load_demo(store, DemoConfig(users=300, seed=13), load_settings({"INCREMENTAL_UPDATES": False}))
+    persona_service.refresh(store, {"k_max": 5, "bootstrap": 3})
+    yield store
+    store.dispose()
+
+
+def _llm_settings(server: FakeLLMServer, model: str = "test-model") -> dict:
+    # The cache key includes the model: each test names its own so answers never leak between them.
+    return {"LLM_MODEL": model, "LLM_BASE_URL": server.base_url, "LLM_API_KEY": "sk-test", "LLM_MAX_RETRIES": "0"}
+
+
+def test_unfaithful_llm_card_is_rejected_and_the_rejection_is_served(store):
+    import random
+
+    _, _, sheets = narrative_service.fact_sheets(store.engine)
+    with FakeLLMServer() as server:
+        corrupted = invented_number(faithful_answer(sheets[0]), sheets[0], random.Random(1))
+        server.answer(json.dumps(corrupted))
+        narrative_service.generate(store.engine, _llm_settings(server))
+        card = narrative_service.get_card(store.engine, sheets[0].persona_id, {})
+    assert card["backend"] == "template"
+    assert card["rejection"] is not None and not card["rejection"]["passed"]
+    assert any(issue["kind"] for issue in card["rejection"]["issues"])
+
+
+def test_faithful_llm_card_is_kept_and_cached(store):
+    _, _, sheets = narrative_service.fact_sheets(store.engine)
+    with FakeLLMServer() as server:
+        # One answer for every request: the first persona's faithful card (the others' cards,
+        # which it does not fit, are rejected and fall back to the template).
+        server.answer(json.dumps(faithful_answer(sheets[0])))
+        narrative_service.generate(store.engine, _llm_settings(server, "faithful-model"))
+        first_requests = len(server.requests)
+        assert first_requests == len(sheets)
+        narrative_service.generate(store.engine, _llm_settings(server, "faithful-model"))
+        assert len(server.requests) == first_requests, "answers are cached by fact-sheet hash"
+    card = narrative_service.get_card(store.engine, sheets[0].persona_id, {})
+    assert card["backend"] == "llm" and card["grounding"]["passed"] and card["rejection"] is None
+
+
+def test_airtable_sync_through_the_service_keeps_human_edits(store):
+    with FakeAirtable() as fake:
+        settings = {
+            "AIRTABLE_TOKEN": fake.token,
+            "AIRTABLE_BASE_ID": fake.base_id,
+            "AIRTABLE_ENDPOINT_URL": fake.url,
+            "AIRTABLE_RETRY_WAIT_SECONDS": "0.01",
+        }
+        airtable_service.bootstrap(settings)
+        first = airtable_service.sync(store, settings)
+        assert first["human_edits_applied"] == 0
+        _, personas = persona_service.list_personas(store.engine)
+        target = personas[0]["persona_id"]
+        fake.human_edit("Personas", "Persona ID", target, **{"Display Name": "Weekend family cooks", "Owner": "Ana"})
+        second = airtable_service.sync(store, settings)
+        assert second["human_edits_applied"] >= 1
+        renamed = {p["persona_id"]: p for p in persona_service.list_personas(store.engine)[1]}[target]
+        assert renamed["name"] == "Weekend family cooks" and renamed["human"]["owner"] == "Ana"
+        record = next(r for r in fake.records("Personas") if r["Persona ID"] == target)
+        assert record["Display Name"] == "Weekend family cooks", "a push never overwrites a human field"
