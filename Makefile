@@ -55,4 +55,4 @@ bench: setup
 	$(BIN)/python bench/bench_journeys.py
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache artifacts webhooks/static/node_modules webhooks/static/vendor
+	rm -rf var .pytest_cache .ruff_cache artifacts webhooks/static/node_modules webhooks/static/vendor zapier_app/node_modules

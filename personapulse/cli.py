@@ -595,10 +595,11 @@ def worker(settings: dict, once: bool) -> None:
     import time
 
     import personapulse.services.personas  # noqa: F401  (registers the refresh job)
-    from personapulse.services.worker import deliver_due, run_one
+    from personapulse.services.worker import deliver_due, run_one, schedule_due
 
     store = _store(settings)
     while True:
+        schedule_due(store, settings)
         delivered = deliver_due(store, settings)
         job = run_one(store, settings)
         if job is not None:

@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     # Who shapes the personas: "identified" users (anonymous visitors are scored afterwards) or
     # "everyone".
     "PERSONAS_FIT_ON": "identified",
+    # Full persona refresh on a schedule: every this many hours (0 turns it off); on demand anytime.
+    "REFRESH_EVERY_HOURS": 24.0,
     # Rescore the people behind new events and reviews against the current personas (a job).
     "INCREMENTAL_UPDATES": True,
     # Outbound webhooks: https only and no private or loopback targets unless these are set

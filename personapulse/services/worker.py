@@ -35,6 +35,30 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+def schedule_due(store: Store, settings: dict) -> dict | None:
+    """Queue the scheduled full refresh when it is due (``REFRESH_EVERY_HOURS``; 0 = never).
+
+    Nothing is queued for an empty store, and a refresh requested on demand resets the clock.
+    """
+    hours = float(settings.get("REFRESH_EVERY_HOURS") or 0)
+    if hours <= 0:
+        return None
+    every_ms = int(hours * 3_600_000)
+    with store.engine.connect() as conn:
+        has_events = conn.exec_driver_sql("SELECT 1 FROM events LIMIT 1").first() is not None
+        newest_version_ms = conn.exec_driver_sql(
+            "SELECT MAX(created_ms) FROM persona_versions"
+        ).scalar()
+    if not has_events:
+        return None
+    # A refresh run from the CLI leaves a version but no job: it counts as the last run too.
+    if newest_version_ms is not None and newest_version_ms > job_queue.now_ms() - every_ms:
+        return None
+    return job_queue.enqueue_if_due(
+        store.engine, "personas.refresh", every_ms, {"config": {}, "scheduled": True}
+    )
+
+
 def run_one(store: Store, settings: dict, worker_id: str | None = None) -> dict | None:
     """Claim and run one job; return it as finished, or None when nothing was queued."""
     worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -77,6 +101,7 @@ class BackgroundWorker:
         while not self._stop.is_set():
             try:
                 job_queue.fail_exhausted(self.store.engine)
+                schedule_due(self.store, self.settings)
                 delivered = deliver_due(self.store, self.settings)
                 if run_one(self.store, self.settings) is not None or delivered:
                     continue

@@ -154,3 +154,32 @@ def fail_exhausted(engine: Engine) -> int:
             )
         )
     return result.rowcount
+
+
+def enqueue_if_due(
+    engine: Engine, kind: str, every_ms: int, params: dict | None = None
+) -> dict | None:
+    """Queue ``kind`` unless one was created within ``every_ms`` (a schedule without a scheduler:
+    every worker may ask, the write lock lets exactly one of them queue it)."""
+    params_json = orjson.dumps(params or {}, option=orjson.OPT_SORT_KEYS).decode()
+    with write_transaction(engine) as conn:
+        recent = conn.execute(
+            select(jobs.c.id)
+            .where(jobs.c.kind == kind, jobs.c.created_ms > now_ms() - every_ms)
+            .limit(1)
+        ).first()
+        if recent is not None:
+            return None
+        job_id = "job_" + uuid.uuid4().hex[:20]
+        conn.execute(
+            insert(jobs).values(
+                id=job_id,
+                kind=kind,
+                status=QUEUED,
+                params=params_json,
+                attempts=0,
+                created_ms=now_ms(),
+            )
+        )
+        row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
+    return _row_to_dict(row)

@@ -229,6 +229,16 @@ def stack(tmp_path_factory):
 
     try:
         wait_for(healthy, timeout=240, what="n8n to start")
+
+        # Readiness comes before the published workflows are activated: wait for a webhook
+        # (an empty batch makes the forwarder send nothing).
+        def registered():
+            probe = requests.post(
+                f"{base}/webhook/personapulse-events", json={"batch": []}, timeout=30
+            )
+            return probe.status_code != 404
+
+        wait_for(registered, timeout=120, what="n8n to register the workflows' webhooks")
         yield {
             "n8n": base,
             "service": service,

@@ -31,7 +31,12 @@ def store(tmp_path_factory):
 
 def _llm_settings(server: FakeLLMServer, model: str = "test-model") -> dict:
     # The cache key includes the model: each test names its own so answers never leak between them.
-    return {"LLM_MODEL": model, "LLM_BASE_URL": server.base_url, "LLM_API_KEY": "sk-test", "LLM_MAX_RETRIES": "0"}
+    return {
+        "LLM_MODEL": model,
+        "LLM_BASE_URL": server.base_url,
+        "LLM_API_KEY": "sk-test",
+        "LLM_MAX_RETRIES": "0",
+    }
 
 
 def test_unfaithful_llm_card_is_rejected_and_the_rejection_is_served(store):
@@ -76,10 +81,19 @@ def test_airtable_sync_through_the_service_keeps_human_edits(store):
         assert first["human_edits_applied"] == 0
         _, personas = persona_service.list_personas(store.engine)
         target = personas[0]["persona_id"]
-        fake.human_edit("Personas", "Persona ID", target, **{"Display Name": "Weekend family cooks", "Owner": "Ana"})
+        fake.human_edit(
+            "Personas",
+            "Persona ID",
+            target,
+            **{"Display Name": "Weekend family cooks", "Owner": "Ana"},
+        )
         second = airtable_service.sync(store, settings)
         assert second["human_edits_applied"] >= 1
-        renamed = {p["persona_id"]: p for p in persona_service.list_personas(store.engine)[1]}[target]
+        renamed = {p["persona_id"]: p for p in persona_service.list_personas(store.engine)[1]}[
+            target
+        ]
         assert renamed["name"] == "Weekend family cooks" and renamed["human"]["owner"] == "Ana"
         record = next(r for r in fake.records("Personas") if r["Persona ID"] == target)
-        assert record["Display Name"] == "Weekend family cooks", "a push never overwrites a human field"
+        assert record["Display Name"] == "Weekend family cooks", (
+            "a push never overwrites a human field"
+        )
