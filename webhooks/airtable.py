@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, current_app
 
 from personapulse.services.airtable import SYNC_JOB, config_from_settings
 from personapulse.store import jobs as job_queue
 from webhooks.auth import require_scope
 from webhooks.errors import ApiError
+from webhooks.jobs import accepted
 from webhooks.openapi import documented
 from webhooks.store import get_store
 
@@ -29,9 +30,4 @@ def post_sync():
     except AirtableConfigError as exc:
         raise ApiError(409, "not_configured", str(exc)) from exc
     job = job_queue.enqueue(get_store().engine, SYNC_JOB, {}, dedupe=True)
-    status_url = url_for("jobs.get_job", job_id=job["id"])
-    return (
-        {"job_id": job["id"], "status": job["status"], "status_url": status_url},
-        202,
-        {"Location": status_url},
-    )
+    return accepted(job)

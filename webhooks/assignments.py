@@ -11,7 +11,6 @@ from personapulse.services import personas as persona_service
 from webhooks.auth import require_scope
 from webhooks.errors import invalid_fields
 from webhooks.openapi import documented
-from webhooks.personas import no_personas
 from webhooks.store import get_store
 
 bp = Blueprint("assignments", __name__, url_prefix="/v1/assignments")
@@ -43,15 +42,12 @@ def list_assignments():
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise invalid_fields([{"field": "format", "reason": "must be json or csv"}])
-    try:
-        page, cursor = persona_service.assignments_page(
-            get_store().engine,
-            after=request.args.get("after"),
-            limit=int(raw_limit),
-            persona_id=request.args.get("persona"),
-        )
-    except persona_service.NoPersonas as exc:
-        raise no_personas(exc) from exc
+    page, cursor = persona_service.assignments_page(
+        get_store().engine,
+        after=request.args.get("after"),
+        limit=int(raw_limit),
+        persona_id=request.args.get("persona"),
+    )
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)

@@ -73,6 +73,15 @@ def init_app(app: Flask) -> None:
         response.headers.update(exc.headers)
         return response
 
+    from personapulse.services.personas import NoPersonas
+
+    @app.errorhandler(NoPersonas)
+    def _no_personas(exc: NoPersonas):
+        # Any view that needs personas before the first refresh answers the same way.
+        response = jsonify(error_body(404, "no_personas", str(exc)))
+        response.status_code = 404
+        return response
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 
 from personapulse.store import jobs as job_queue
 from webhooks.auth import require_scope
@@ -25,3 +25,10 @@ def get_job(job_id: str):
     if job is None:
         raise ApiError(404, "not_found", f"no job with id {job_id!r}")
     return job
+
+
+def accepted(job: dict):
+    """The 202 answer for queued work: the job, and where to follow it (also in Location)."""
+    status_url = url_for("jobs.get_job", job_id=job["id"])
+    body = {"job_id": job["id"], "status": job["status"], "status_url": status_url}
+    return body, 202, {"Location": status_url}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, url_for
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personapulse.services import personas as persona_service
 from personapulse.store import jobs as job_queue
 from webhooks.auth import require_scope
 from webhooks.errors import ApiError, invalid_fields
+from webhooks.jobs import accepted
 from webhooks.openapi import documented
 from webhooks.requests import validated
 from webhooks.store import get_store
@@ -50,10 +51,6 @@ class AssignRequest(BaseModel):
         return self
 
 
-def no_personas(exc: Exception) -> ApiError:
-    return ApiError(404, "no_personas", str(exc))
-
-
 @bp.post("/refresh")
 @require_scope("admin")
 @documented(
@@ -72,22 +69,14 @@ def post_refresh():
     job = job_queue.enqueue(
         get_store().engine, persona_service.REFRESH_JOB, {"config": params}, dedupe=True
     )
-    status_url = url_for("jobs.get_job", job_id=job["id"])
-    return (
-        {"job_id": job["id"], "status": job["status"], "status_url": status_url},
-        202,
-        {"Location": status_url},
-    )
+    return accepted(job)
 
 
 @bp.get("")
 @require_scope("read")
 @documented(summary="The current personas with profiles and the reliability gate", tag="personas")
 def list_personas():
-    try:
-        version, found = persona_service.list_personas(get_store().engine)
-    except persona_service.NoPersonas as exc:
-        raise no_personas(exc) from exc
+    version, found = persona_service.list_personas(get_store().engine)
     version.pop("candidates")
     return {"version": version, "personas": found}
 
@@ -120,10 +109,7 @@ def get_version(version_id: str):
     responses={200: None, 404: "unknown"},
 )
 def get_persona(persona_id: str):
-    try:
-        persona = persona_service.get_persona(get_store().engine, persona_id)
-    except persona_service.NoPersonas as exc:
-        raise no_personas(exc) from exc
+    persona = persona_service.get_persona(get_store().engine, persona_id)
     if persona is None:
         raise ApiError(404, "not_found", f"no persona {persona_id!r} in the current version")
     return persona
@@ -143,15 +129,13 @@ def get_persona(persona_id: str):
 def post_assign():
     body = validated(AssignRequest)
     engine = get_store().engine
+    if body.user_id is not None:
+        result = persona_service.assign_user(engine, body.user_id)
+        if result is None:
+            raise ApiError(404, "not_found", f"no behaviour is stored for {body.user_id!r}")
+        return result
     try:
-        if body.user_id is not None:
-            result = persona_service.assign_user(engine, body.user_id)
-            if result is None:
-                raise ApiError(404, "not_found", f"no behaviour is stored for {body.user_id!r}")
-            return result
         return persona_service.assign_features(engine, body.features or {})
-    except persona_service.NoPersonas as exc:
-        raise no_personas(exc) from exc
     except ValueError as exc:
         raise invalid_fields([{"field": "features", "reason": str(exc)}]) from exc
 
@@ -172,10 +156,7 @@ def get_card(persona_id: str):
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "md"):
         raise invalid_fields([{"field": "format", "reason": "must be json or md"}])
-    try:
-        card = narratives.get_card(get_store().engine, persona_id, dict(current_app.config))
-    except persona_service.NoPersonas as exc:
-        raise no_personas(exc) from exc
+    card = narratives.get_card(get_store().engine, persona_id, dict(current_app.config))
     if card is None:
         raise ApiError(404, "not_found", f"no persona {persona_id!r} in the current version")
     if fmt == "md":

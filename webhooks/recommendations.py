@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from personapulse.services import personas as persona_service
 from personapulse.services.narratives import list_recommendations
 from webhooks.auth import require_scope
 from webhooks.openapi import documented
-from webhooks.personas import no_personas
 from webhooks.store import get_store
 
 bp = Blueprint("recommendations", __name__, url_prefix="/v1/recommendations")
@@ -22,8 +20,5 @@ bp = Blueprint("recommendations", __name__, url_prefix="/v1/recommendations")
     query={"persona": {"schema": {"type": "string"}}},
 )
 def get_recommendations():
-    try:
-        found = list_recommendations(get_store().engine, persona_id=request.args.get("persona"))
-    except persona_service.NoPersonas as exc:
-        raise no_personas(exc) from exc
+    found = list_recommendations(get_store().engine, persona_id=request.args.get("persona"))
     return {"recommendations": found}

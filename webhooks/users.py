@@ -43,12 +43,8 @@ def get_user(user_id: str):
 )
 def get_user_persona(user_id: str):
     from personapulse.services import personas as persona_service
-    from webhooks.personas import no_personas
 
-    try:
-        found = persona_service.stored_assignment(get_store().engine, user_id)
-    except persona_service.NoPersonas as exc:
-        raise no_personas(exc) from exc
+    found = persona_service.stored_assignment(get_store().engine, user_id)
     if found is None:
         raise ApiError(404, "not_found", f"{user_id!r} has no persona in the current version")
     return found

@@ -156,6 +156,24 @@ function checkNested(property, value, path, report) {
 	}
 }
 
+/** A resource locator ({__rl, mode, value}) must use one of the property's modes and pass its regex. */
+function checkResourceLocator(shown, key, value, report) {
+	if (value === null || typeof value !== 'object' || isExpression(value)) return;
+	const modes = shown.flatMap((p) => p.modes ?? []);
+	const mode = modes.find((m) => m.name === value.mode);
+	if (!mode) {
+		report('invalid_option_value', `"${key}" uses mode "${value.mode}"; the modes are ${JSON.stringify(modes.map((m) => m.name))}`);
+		return;
+	}
+	if (isExpression(value.value) || typeof value.value !== 'string' || value.value === '') return;
+	for (const rule of mode.validation ?? []) {
+		// n8n anchors these patterns: the whole value must match.
+		if (rule.type === 'regex' && !new RegExp(`^${rule.properties.regex}$`).test(value.value)) {
+			report('invalid_option_value', `"${key}" = "${value.value}": ${rule.properties.errorMessage ?? 'does not match ' + rule.properties.regex}`);
+		}
+	}
+}
+
 /** How many outputs of type main a node has, or undefined when it cannot be told statically. */
 function mainOutputCount(description, node) {
 	// "Continue (using error output)" adds one output after the node's own ones.
@@ -261,6 +279,7 @@ function checkWorkflow(file) {
 					report('invalid_option_value', `"${key}" = ${JSON.stringify(value)} is not one of ${JSON.stringify(allowed)}`);
 				}
 			}
+			if (property.type === 'resourceLocator') checkResourceLocator(shown, key, value, report);
 			for (const candidate of shown) {
 				if (candidate.type === 'collection' || candidate.type === 'fixedCollection') {
 					const before = problems.length;

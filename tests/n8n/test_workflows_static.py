@@ -334,3 +334,22 @@ def test_review_path_pairs_real_classifications_with_their_reviews(client, auth)
     assert late["sentiment_label"] == "negative" and late["pain_points"]
     assert late["rating"] == 1 and late["text"].startswith("Delivery")
     assert lovely["sentiment_label"] == "positive" and lovely["pain_point_labels"] == ""
+
+
+def test_validator_checks_resource_locators(validator_ready, tmp_path):
+    """n8n refuses to run a node whose resource locator fails its mode's pattern (found live)."""
+    workflow = load("01_review_alerts.json")
+    airtable = node_named(workflow, "Upsert review in Airtable")["parameters"]
+    airtable["base"]["value"] = "REPLACE_WITH_AIRTABLE_BASE_ID"  # ids are letters and digits only
+    slack = node_named(workflow, "Alert Slack #customer-voice")["parameters"]
+    slack["channelId"]["mode"] = "channelName"  # Slack 2.7 has list, id, name, url
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(workflow))
+
+    problems = validate([path])["problems"]
+
+    assert sorted((p["code"], p["node"]) for p in problems) == [
+        ("invalid_option_value", "Alert Slack #customer-voice"),
+        ("invalid_option_value", "Upsert review in Airtable"),
+    ]
+    assert any("Not a valid Airtable Base ID" in p["message"] for p in problems)
