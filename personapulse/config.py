@@ -39,6 +39,10 @@ DEFAULTS: dict[str, Any] = {
     "ALLOW_HTTP_HOOKS": False,
     "ALLOW_PRIVATE_HOOK_TARGETS": False,
     "HOOK_RETRY_SCHEDULE": "",
+    # Inbound signatures: senders that sign may ingest without an API key when their secret is set.
+    "SEGMENT_SHARED_SECRET": None,
+    "HUBSPOT_CLIENT_SECRET": None,
+    "INBOUND_WEBHOOK_SECRET": None,
     # Signs dashboard sessions; generated once into DATA_DIR/secret_key when not set.
     "SECRET_KEY": None,
     "DATA_DIR": str(DEFAULT_DATA_DIR),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
 from personapulse.store.keys import ApiKey, authenticate, key_by_id
 from webhooks.errors import ApiError
@@ -40,6 +40,55 @@ def _key_from_session() -> ApiKey | None:
     return key_by_id(get_store().engine, key_id)
 
 
+# Senders that sign their requests may ingest without an API key: (setting, header, key id).
+SIGNED_SENDERS = (
+    ("SEGMENT_SHARED_SECRET", "X-Signature", "signed:segment"),
+    ("HUBSPOT_CLIENT_SECRET", "X-HubSpot-Signature-v3", "signed:hubspot"),
+    ("INBOUND_WEBHOOK_SECRET", "webhook-signature", "signed:standard-webhooks"),
+)
+
+
+def _key_from_signature(scope: str) -> ApiKey | None:
+    """A configured sender's valid signature stands in for a key of ingest scope (POST only).
+
+    Replay windows: HubSpot's and Standard Webhooks' timestamps must be within 5 minutes; inside the
+    window a replayed Standard Webhooks message is answered from its ``webhook-id`` like an
+    Idempotency-Key, and a replayed Segment batch dedupes on messageId.
+    """
+    from personapulse.outbound.signatures import (
+        SignatureError,
+        verify_hubspot_v3,
+        verify_segment,
+        verify_standard_webhooks,
+    )
+
+    if scope != "ingest" or request.method != "POST":
+        return None
+    for setting, header, key_id in SIGNED_SENDERS:
+        secret = current_app.config.get(setting)
+        if not secret or not request.headers.get(header):
+            continue
+        body = request.get_data(cache=True)
+        try:
+            if key_id == "signed:segment":
+                verify_segment(secret, body, request.headers.get(header))
+            elif key_id == "signed:hubspot":
+                verify_hubspot_v3(
+                    secret,
+                    method=request.method,
+                    uri=request.url,
+                    body=body,
+                    timestamp_header=request.headers.get("X-HubSpot-Request-Timestamp"),
+                    signature_header=request.headers.get(header),
+                )
+            else:
+                verify_standard_webhooks(secret, body, dict(request.headers))
+        except SignatureError as exc:
+            raise ApiError(401, "invalid_signature", f"{header}: {exc}") from exc
+        return ApiKey(id=key_id, name=key_id, scopes=frozenset({"ingest"}))
+    return None
+
+
 def require_scope(scope: str) -> Callable:
     """Reject the request with 401 (no or bad key) or 403 (key lacks ``scope``)."""
 
@@ -47,6 +96,10 @@ def require_scope(scope: str) -> Callable:
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             token = _token_from_request()
+            signed_key = None if token else _key_from_signature(scope)
+            if signed_key is not None:
+                g.api_key = signed_key
+                return view(*args, **kwargs)
             session_key = None if token else _key_from_session()
             if session_key is not None:
                 if not session_key.allows(scope):

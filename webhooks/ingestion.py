@@ -90,6 +90,9 @@ def handle_ingest(kind: str, *, allow_csv: bool = False):
 
     idempotency = None
     idempotency_key = request.headers.get(IDEMPOTENCY_HEADER)
+    if idempotency_key is None and current_key().id == "signed:standard-webhooks":
+        # A Standard Webhooks sender retries with the same webhook-id: answer it like the first time.
+        idempotency_key = request.headers.get("webhook-id")
     if idempotency_key is not None:
         if not idempotency_key.strip() or len(idempotency_key) > 200:
             raise invalid_fields(
