@@ -150,27 +150,51 @@ def prepared(name: str, settings: dict[str, object]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("n8n_live")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("n8n_live")
+
+
+@pytest.fixture(scope="module")
+def service(workdir):
     # No background rescoring: persona memberships stay as the refresh left them while n8n reads them.
-    service = start_service(
+    live = start_service(
         workdir / "service", extra_env={"PERSONAPULSE_INCREMENTAL_UPDATES": "false"}
     )
-    service.cli(
-        "demo",
-        "--users",
-        "300",
-        "--seed",
-        "11",
-        "--no-key",
-        "--answers",
-        str(workdir / "answers.csv"),
-    )
-    service.cli("refresh")
-    audience = Receiver().start()
-    smtp = SmtpReceiver()
-    threading.Thread(target=smtp.serve_forever, daemon=True).start()
+    try:
+        live.cli(
+            "demo",
+            "--users",
+            "300",
+            "--seed",
+            "11",
+            "--no-key",
+            "--answers",
+            str(workdir / "answers.csv"),
+        )
+        live.cli("refresh")
+        yield live
+    finally:
+        live.stop()
 
+
+@pytest.fixture(scope="module")
+def audience():
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    server = SmtpReceiver()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def stack(workdir, service, audience, smtp):
     port = free_port()
     env = n8n_env(workdir / "n8n", port)
     credentials = [
@@ -262,10 +286,6 @@ def stack(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-        smtp.shutdown()
-        smtp.server_close()
-        audience.stop()
-        service.stop()
 
 
 def unflatten(text: str):

@@ -97,3 +97,55 @@ def test_airtable_sync_through_the_service_keeps_human_edits(store):
         assert record["Display Name"] == "Weekend family cooks", (
             "a push never overwrites a human field"
         )
+
+
+def test_refresh_alerts_slack_about_the_planted_spike(store):
+    """The demo plants a delivery-pain spike in the last week: a refresh must say so in Slack."""
+    from datetime import UTC, datetime, timedelta
+
+    from personapulse.services.ingestion import ingest, parse
+    from tests.outbound.slack_receiver import SlackReceiver
+
+    # Plant a fresh spike of delivery complaints inside the largest persona.
+    _, personas = persona_service.list_personas(store.engine)
+    target = max(personas, key=lambda p: p["size"])["persona_id"]
+    members = persona_service.current_assignments(store.engine)
+    members = [
+        m
+        for m in members[members["persona_id"] == target]["person_id"]
+        if not m.startswith("anon:")
+    ][:20]
+    now = datetime.now(UTC)
+    complaints = [
+        {
+            "source": "trustpilot",
+            "review_id": f"late-{i}",
+            "user_id": member,
+            "rating": 1,
+            "text": "Delivery was late again and the box arrived damaged.",
+            "created_at": (now - timedelta(hours=i)).isoformat(),
+        }
+        for i, member in enumerate(members)
+    ]
+    ingest(
+        store, "reviews", parse("reviews", complaints, received_at=now), settings=load_settings()
+    )
+
+    with SlackReceiver() as slack:
+        slack.rate_limit(
+            1
+        )  # the first attempt gets 429 + Retry-After; the library waits and retries
+        summary = persona_service.refresh(
+            store,
+            {"k_max": 5, "bootstrap": 3},
+            settings={
+                "SLACK_WEBHOOK_URL": slack.url,
+                "DASHBOARD_URL": "http://127.0.0.1:8000/dashboard",
+            },
+        )
+    assert any("shipping" in shift for shift in summary["shifts"]), summary["shifts"]
+    assert [status for _, status in slack.attempts][:2] == [429, 200]
+    messages = [payload["blocks"] for _, payload in slack.received]
+    assert messages and all(blocks[0]["type"] == "header" for blocks in messages)
+    assert any("shipping" in json.dumps(blocks).lower() for blocks in messages)
+    assert all("http://127.0.0.1:8000/dashboard" in json.dumps(blocks) for blocks in messages)
