@@ -38,19 +38,11 @@ from personapulse.store.writes import (
     upsert_profiles,
 )
 
-KINDS = ("events", "reviews", "conversations", "profiles")
 MAX_ERRORS_REPORTED = 100
 
 
 class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before with a different request body."""
-
-
-class BatchTooLarge(Exception):
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"the request holds {size} items; at most {limit} are accepted at once")
-        self.size = size
-        self.limit = limit
 
 
 @dataclass

@@ -328,9 +328,3 @@ def hook_session(settings: dict) -> requests.Session:
     from personapulse.outbound.ssrf import safe_session
 
     return safe_session(allow_private=bool(settings.get("ALLOW_PRIVATE_HOOK_TARGETS")))
-
-
-def outbox_counts(engine: Engine) -> dict[str, int]:
-    with read_connection(engine) as conn:
-        rows = conn.exec_driver_sql("SELECT status, COUNT(*) FROM outbox GROUP BY status").all()
-    return {status: int(n) for status, n in rows}

@@ -77,17 +77,13 @@ def compute_features(
     events = load_events(engine, person_ids=person_ids, properties=EVENT_PROPERTIES)
     if events.empty:
         return pd.DataFrame()
-    reviews = load_reviews(engine)
-    conversations = load_conversations(engine)
-    documents = classified_documents(engine)
+    # One person (real-time assignment) reads only their own records, never whole tables.
+    reviews = load_reviews(engine, person_ids=person_ids)
+    conversations = load_conversations(engine, person_ids=person_ids)
+    documents = classified_documents(engine, person_ids=person_ids)
     review_classes = documents[documents["doc_kind"] == "review"].rename(
         columns={"doc_id": "review_id"}
     )
-    if person_ids is not None:
-        wanted = set(person_ids)
-        reviews = reviews[reviews["person_id"].isin(wanted)]
-        conversations = conversations[conversations["person_id"].isin(wanted)]
-        review_classes = review_classes[review_classes["person_id"].isin(wanted)]
     return build_user_features(
         events,
         reviews=reviews,

@@ -172,9 +172,21 @@ def _classify_conversations(conn: Connection, items: list[dict]) -> list[dict]:
     return answers
 
 
-def _classes_frame(engine: Engine, table, id_col: str) -> pd.DataFrame:
+def _classes_frame(
+    engine: Engine, table, id_col: str, ids: list[str] | None = None
+) -> pd.DataFrame:
+    """The stored classes, of every document or only of ``ids``."""
     with read_connection(engine) as conn:
-        rows = conn.execute(select(table)).mappings().all()
+        if ids is None:
+            rows = conn.execute(select(table)).mappings().all()
+        else:
+            rows = [
+                row
+                for start in range(0, len(ids), 900)
+                for row in conn.execute(
+                    select(table).where(table.c[id_col].in_(ids[start : start + 900]))
+                ).mappings()
+            ]
     frame = (
         pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=[id_col, *CLASS_FIELDS])
     )
@@ -184,18 +196,25 @@ def _classes_frame(engine: Engine, table, id_col: str) -> pd.DataFrame:
     return frame
 
 
-def classified_documents(engine: Engine, *, since_ms: int | None = None) -> pd.DataFrame:
+def classified_documents(
+    engine: Engine, *, since_ms: int | None = None, person_ids: list[str] | None = None
+) -> pd.DataFrame:
     """Reviews and conversations with their classes, one row per document.
 
     Columns: doc_id, doc_kind (review | conversation), person_id, created_at, text, sentiment_label,
     sentiment_score, pain_points, motivations, keywords.
     """
-    reviews = load_reviews(engine, since_ms=since_ms).merge(
-        _classes_frame(engine, review_classes, "review_id"), on="review_id", how="inner"
+    # For a few people, read only their documents' classes.
+    reviews = load_reviews(engine, since_ms=since_ms, person_ids=person_ids)
+    review_ids = reviews["review_id"].tolist() if person_ids is not None else None
+    reviews = reviews.merge(
+        _classes_frame(engine, review_classes, "review_id", review_ids), on="review_id", how="inner"
     )
     reviews = reviews.rename(columns={"review_id": "doc_id"}).assign(doc_kind="review")
-    conversations = load_conversations(engine, since_ms=since_ms).merge(
-        _classes_frame(engine, conversation_classes, "conversation_id"),
+    conversations = load_conversations(engine, since_ms=since_ms, person_ids=person_ids)
+    conversation_ids = conversations["conversation_id"].tolist() if person_ids is not None else None
+    conversations = conversations.merge(
+        _classes_frame(engine, conversation_classes, "conversation_id", conversation_ids),
         on="conversation_id",
         how="inner",
     )

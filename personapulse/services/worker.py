@@ -66,16 +66,47 @@ def run_one(store: Store, settings: dict, worker_id: str | None = None) -> dict 
     if job is None:
         return None
     handler = HANDLERS.get(job["kind"])
+    beating = _Heartbeat(store, job["id"])
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job['kind']!r}")
+        beating.start()
         result = handler(store, job["params"], settings)
     except Exception as exc:  # a failed job is recorded, never lost; the worker carries on
         log.error("job %s (%s) failed: %s", job["id"], job["kind"], traceback.format_exc())
         job_queue.finish(store.engine, job["id"], error=f"{type(exc).__name__}: {exc}")
     else:
         job_queue.finish(store.engine, job["id"], result=result)
+    finally:
+        beating.stop()
     return job_queue.get(store.engine, job["id"])
+
+
+class _Heartbeat:
+    """Tells the queue a long job is alive, so no other worker takes it as abandoned."""
+
+    INTERVAL_SECONDS = 60.0
+
+    def __init__(self, store: Store, job_id: str) -> None:
+        self.store = store
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.INTERVAL_SECONDS):
+            try:
+                job_queue.heartbeat(self.store.engine, self.job_id)
+            except Exception:  # a missed beat only risks a duplicate run, never a lost one
+                log.exception("heartbeat of %s failed", self.job_id)
 
 
 class BackgroundWorker:

@@ -46,6 +46,29 @@ def _to_utc(ms: pd.Series) -> pd.Series:
     return pd.to_datetime(values.astype("Int64"), unit="ms", utc=True).astype("datetime64[ns, UTC]")
 
 
+def _in_list(expression: str, values: list[str], params: dict) -> str:
+    """``expression IN (:p0, :p1, …)`` with the values bound into ``params`` (empty: matches none)."""
+    names = []
+    for value in values:
+        name = f"p{len(params)}"
+        params[name] = value
+        names.append(f":{name}")
+    return f"{expression} IN ({', '.join(names) or 'NULL'})"
+
+
+def _record_filters(
+    alias: str, since_ms: int | None, person_ids: list[str] | None
+) -> tuple[str, dict]:
+    """WHERE clause of reviews / conversations: received since, and belonging to these people."""
+    where, params = ["1=1"], {}
+    if since_ms is not None:
+        where.append(f"COALESCE({alias}.created_ms, {alias}.received_ms) >= :since")
+        params["since"] = since_ms
+    if person_ids is not None:
+        where.append(_in_list(_person_for_record(alias), person_ids, params))
+    return "WHERE " + " AND ".join(where), params
+
+
 def _json_property(dialect: str, key: str) -> str:
     if not key.replace("_", "").isalnum():
         raise ValueError(f"property names are letters, digits and underscores: {key!r}")
@@ -80,11 +103,7 @@ def load_events(
         where.append("e.ts_ms < :until")
         params["until"] = until_ms
     if person_ids is not None:
-        placeholders = []
-        for i, person_id in enumerate(person_ids):
-            params[f"p{i}"] = person_id
-            placeholders.append(f":p{i}")
-        where.append(f"{_PERSON_SQL} IN ({', '.join(placeholders) or 'NULL'})")
+        where.append(_in_list(_PERSON_SQL, person_ids, params))
     extra = "".join(
         f", {_json_property(engine.dialect.name, key)} AS prop_{key}" for key in properties
     )
@@ -113,12 +132,15 @@ def _person_for_record(alias: str) -> str:
         (SELECT MIN(u.user_id) FROM users u WHERE {alias}.email IS NOT NULL AND u.email = {alias}.email))"""
 
 
-def load_reviews(engine: Engine, *, since_ms: int | None = None) -> pd.DataFrame:
+def load_reviews(
+    engine: Engine, *, since_ms: int | None = None, person_ids: list[str] | None = None
+) -> pd.DataFrame:
+    where, params = _record_filters("r", since_ms, person_ids)
     sql = f"""
         SELECT r.review_id, {_person_for_record("r")} AS person_id, r.source, r.rating, r.title,
                r.text, r.product, r.created_ms
         FROM reviews r LEFT JOIN identities iu ON iu.alias_id = r.user_id
-        {"WHERE COALESCE(r.created_ms, r.received_ms) >= :since" if since_ms is not None else ""}
+        {where}
     """
     columns = [
         "review_id",
@@ -130,21 +152,24 @@ def load_reviews(engine: Engine, *, since_ms: int | None = None) -> pd.DataFrame
         "product",
         "created_ms",
     ]
-    frame = _frame(engine, sql, {"since": since_ms}, columns)
+    frame = _frame(engine, sql, params, columns)
     frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce").astype("float64")
     frame["created_at"] = _to_utc(frame.pop("created_ms"))
     return frame
 
 
-def load_conversations(engine: Engine, *, since_ms: int | None = None) -> pd.DataFrame:
+def load_conversations(
+    engine: Engine, *, since_ms: int | None = None, person_ids: list[str] | None = None
+) -> pd.DataFrame:
+    where, params = _record_filters("c", since_ms, person_ids)
     sql = f"""
         SELECT c.conversation_id, {_person_for_record("c")} AS person_id, c.source, c.kind,
                c.subject, c.customer_text, c.created_ms
         FROM conversations c LEFT JOIN identities iu ON iu.alias_id = c.user_id
-        {"WHERE COALESCE(c.created_ms, c.received_ms) >= :since" if since_ms is not None else ""}
+        {where}
     """
     columns = ["conversation_id", "person_id", "source", "kind", "subject", "text", "created_ms"]
-    frame = _frame(engine, sql, {"since": since_ms}, columns)
+    frame = _frame(engine, sql, params, columns)
     frame["created_at"] = _to_utc(frame.pop("created_ms"))
     return frame
 

@@ -76,3 +76,28 @@ def test_a_fresh_persona_version_postpones_the_schedule(store, client, auth):
             )
         )
     assert schedule_due(store, {"REFRESH_EVERY_HOURS": 24}) is None
+
+
+def test_a_long_job_keeps_its_claim_alive(store, monkeypatch):
+    import time
+
+    from personapulse.services import worker
+
+    beats = []
+
+    def slow(_store, params, _settings):
+        time.sleep(0.5)
+        return {}
+
+    monkeypatch.setitem(HANDLERS, "slow", slow)
+    monkeypatch.setattr(worker._Heartbeat, "INTERVAL_SECONDS", 0.1)
+    original = job_queue.heartbeat
+    monkeypatch.setattr(
+        job_queue,
+        "heartbeat",
+        lambda engine, job_id: (beats.append(job_id), original(engine, job_id)),
+    )
+    job = job_queue.enqueue(store.engine, "slow")
+    finished = run_one(store, {})
+    assert finished["status"] == "succeeded"
+    assert len(beats) >= 2 and set(beats) == {job["id"]}
