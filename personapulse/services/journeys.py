@@ -91,8 +91,12 @@ def journeys(
     gap_minutes: float = 30,
     conversion_event: str = "Order Completed",
     ignored_events: tuple[str, ...] = DEFAULT_IGNORED_EVENTS,
+    pains: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Top paths up to the first conversion, Sankey transitions and drop-off points per persona."""
+    """Top paths up to the first conversion, Sankey transitions and drop-off points per persona.
+
+    ``pains`` (``pain_points`` of the current assignments) is computed here unless the caller has it.
+    """
     events = cached_events(engine)
     assignments = current_assignments(engine)
     if assignments.empty:
@@ -123,7 +127,10 @@ def journeys(
         level="session",
         top=top,
     )
-    pains = pain_points(engine, assignments)
+    if pains is None:
+        pains = pain_points(engine, assignments)
+    elif persona_id is not None:
+        pains = pains[pains["persona_id"] == persona_id]
     if not pains.empty:
         persona_pains = pains[pains["kind"] == "pain_point"][["persona_id", "label", "count"]]
         drops = with_pain_points(drops, persona_pains)

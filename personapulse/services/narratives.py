@@ -83,8 +83,9 @@ def _previous_shares(engine: Engine, version: dict) -> dict[str, float]:
 def fact_sheets(engine: Engine) -> tuple[dict, list[dict], list[FactSheet]]:
     """The current version, its personas and one fact sheet each (everything the engine measured)."""
     version, personas = list_personas(engine)
-    pains = journey_service.json_records(pain_points(engine, current_assignments(engine)))
-    journeys = journey_service.journeys(engine)
+    pain_table = pain_points(engine, current_assignments(engine))
+    pains = journey_service.json_records(pain_table)
+    journeys = journey_service.journeys(engine, pains=pain_table)
     previous = _previous_shares(engine, version)
     sheets = [
         build_fact_sheet(

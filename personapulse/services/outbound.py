@@ -48,22 +48,25 @@ def _dumps(value: Any) -> str:
 
 def emit(conn: Connection, event_type: str, data: dict[str, Any]) -> str:
     """Record an event and queue one delivery per active subscription, in the caller's transaction."""
+    return emit_many(conn, event_type, [data])[0]
+
+
+def emit_many(conn: Connection, event_type: str, items: Sequence[dict[str, Any]]) -> list[str]:
+    """``emit`` for a batch of events of one type: the subscriptions are read once, rows written in bulk."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    event_id = "evt_" + uuid.uuid4().hex[:24]
+    if not items:
+        return []
     created = now_ms()
-    payload = {
-        "id": event_id,
-        "type": event_type,
-        "timestamp": datetime.fromtimestamp(created / 1000, UTC).isoformat(),
-        "data": data,
-    }
-    body = _dumps(payload)
-    conn.execute(
-        insert(emitted_events).values(
-            id=event_id, event_type=event_type, payload=body, created_ms=created
+    timestamp = datetime.fromtimestamp(created / 1000, UTC).isoformat()
+    events = []
+    for data in items:
+        event_id = "evt_" + uuid.uuid4().hex[:24]
+        body = _dumps({"id": event_id, "type": event_type, "timestamp": timestamp, "data": data})
+        events.append(
+            {"id": event_id, "event_type": event_type, "payload": body, "created_ms": created}
         )
-    )
+    conn.execute(insert(emitted_events), events)
     subscribers = (
         conn.execute(
             select(hooks.c.id).where(hooks.c.event == event_type, hooks.c.active.is_(True))
@@ -78,18 +81,19 @@ def emit(conn: Connection, event_type: str, data: dict[str, Any]) -> str:
                 {
                     "id": "msg_" + uuid.uuid4().hex[:24],
                     "hook_id": hook_id,
-                    "event_id": event_id,
+                    "event_id": event["id"],
                     "event_type": event_type,
-                    "payload": body,
+                    "payload": event["payload"],
                     "status": PENDING,
                     "attempts": 0,
                     "next_attempt_ms": created,
                     "created_ms": created,
                 }
+                for event in events
                 for hook_id in subscribers
             ],
         )
-    return event_id
+    return [event["id"] for event in events]
 
 
 # --- subscriptions -------------------------------------------------------------------------------

@@ -71,12 +71,12 @@ def classify_new(
 
 
 def _emit_review_events(conn: Connection, items: list[dict], classes: list[dict]) -> None:
-    from personapulse.services.outbound import emit
+    from personapulse.services.outbound import emit_many
 
-    for item, found in zip(items, classes, strict=True):
-        emit(
-            conn,
-            "review.classified",
+    emit_many(
+        conn,
+        "review.classified",
+        [
             {
                 **found,
                 "source": item["source"],
@@ -88,8 +88,10 @@ def _emit_review_events(conn: Connection, items: list[dict], classes: list[dict]
                 "created_at": item["created_at"].isoformat() if item.get("created_at") else None,
                 "is_negative": found["sentiment_label"] == "negative",
                 "has_pain_point": bool(found["pain_points"]),
-            },
-        )
+            }
+            for item, found in zip(items, classes, strict=True)
+        ],
+    )
 
 
 def _answer_from_row(row: dict, key: str) -> dict:
