@@ -9,11 +9,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
 
-from personapulse.store.engine import make_engine, read_connection, write_transaction
+from personapulse.store.engine import make_engine, read_connection, serialize, write_transaction
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
-__all__ = ["Store", "now_ms", "read_connection", "write_transaction"]
+__all__ = ["Store", "now_ms", "read_connection", "serialize", "write_transaction"]
 
 
 def now_ms() -> int:
@@ -37,10 +37,12 @@ class Store:
         """Bring the schema to the newest revision.
 
         Runs inside one write transaction, so several workers starting at once take turns and the
-        later ones find nothing to do (SQLite DDL is transactional).
+        later ones find nothing to do (SQLite and PostgreSQL DDL is transactional; on PostgreSQL a
+        lock makes the workers take turns).
         """
         config = self.alembic_config()
         with write_transaction(self.engine) as connection:
+            serialize(connection, "migrate")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
