@@ -25,7 +25,7 @@ from personapulse.ingest import (
     parse_profiles,
     parse_reviews,
 )
-from personapulse.store import Store, write_transaction
+from personapulse.store import Store, serialize, write_transaction
 from personapulse.store.jobs import enqueue_in
 from personapulse.store.schema import idempotency_keys
 from personapulse.store.writes import (
@@ -204,6 +204,9 @@ def ingest(
     received_at = received_at or datetime.now(UTC)
     received_ms = int(received_at.timestamp() * 1000)
     with write_transaction(store.engine) as conn:
+        # PostgreSQL: ingest writes take turns as on SQLite, so two requests with one Idempotency-Key
+        # (or one review id, or one user's traits) never race between their read and their write.
+        serialize(conn, "ingest")
         if idempotency is not None:
             previous = conn.execute(
                 select(idempotency_keys).where(

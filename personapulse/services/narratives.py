@@ -27,7 +27,7 @@ from personapulse.narratives import (
 from personapulse.services import journeys as journey_service
 from personapulse.services.personas import NoPersonas, current_assignments, list_personas
 from personapulse.services.reviews import pain_points
-from personapulse.store import now_ms, read_connection, write_transaction
+from personapulse.store import now_ms, read_connection, serialize, write_transaction
 from personapulse.store.schema import llm_cache, persona_cards, persona_versions, recommendations
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class StoreCache(MutableMapping[str, dict]):
 
     def __setitem__(self, key: str, value: dict) -> None:
         with write_transaction(self.engine) as conn:
+            serialize(conn, f"llm_cache:{key}")
             conn.execute(delete(llm_cache).where(llm_cache.c.key == key))
             conn.execute(
                 insert(llm_cache).values(key=key, answer=_dumps(value), created_ms=now_ms())
@@ -137,6 +138,7 @@ def generate(engine: Engine, settings: dict) -> dict:
         )
     found_recommendations = recommend(sheets)
     with write_transaction(engine) as conn:
+        serialize(conn, f"narratives:{version['version_id']}")
         previous_ids = set(
             conn.execute(
                 select(recommendations.c.id)

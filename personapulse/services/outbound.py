@@ -213,6 +213,8 @@ def _claim_due(engine: Engine, limit: int) -> list[dict]:
                 )
                 .order_by(outbox.c.next_attempt_ms)
                 .limit(limit)
+                # PostgreSQL: deliveries another worker is leasing right now are skipped.
+                .with_for_update(skip_locked=True, of=outbox)
             )
             .mappings()
             .all()

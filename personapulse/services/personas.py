@@ -24,7 +24,7 @@ from personapulse.features import FeatureConfig, build_user_features
 from personapulse.personas import PersonaConfig, PersonaModel, PreviousVersion, fit_personas
 from personapulse.services.reviews import classified_documents
 from personapulse.services.worker import job_handler
-from personapulse.store import Store, now_ms, read_connection, write_transaction
+from personapulse.store import Store, now_ms, read_connection, serialize, write_transaction
 from personapulse.store.frames import load_conversations, load_events, load_reviews
 from personapulse.store.people import resolve_person
 from personapulse.store.schema import assignments, persona_meta, persona_versions, personas
@@ -160,6 +160,8 @@ def refresh(
         "previous_version": previous_row.id if previous_row is not None else None,
     }
     with write_transaction(engine) as conn:
+        # PostgreSQL: versions are numbered and switched one writer at a time (as on SQLite).
+        serialize(conn, "personas.versions")
         seq = (conn.execute(select(func.max(persona_versions.c.seq))).scalar() or 0) + 1
         version_id = f"v{seq}"
         conn.execute(
@@ -426,6 +428,7 @@ def update_users(store: Store, people: list[str]) -> dict:
     proba = model.predict_proba(features)
     changed = 0
     with write_transaction(engine) as conn:
+        serialize(conn, "personas.versions")
         current = _current_row(conn)
         if current is None or current.id != version["version_id"]:
             return {

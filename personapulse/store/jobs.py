@@ -7,7 +7,7 @@ import uuid
 import orjson
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
-from personapulse.store import now_ms, read_connection, write_transaction
+from personapulse.store import now_ms, read_connection, serialize, write_transaction
 from personapulse.store.schema import jobs
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
@@ -52,6 +52,7 @@ def enqueue(engine: Engine, kind: str, params: dict | None = None, *, dedupe: bo
     params_json = orjson.dumps(params or {}, option=orjson.OPT_SORT_KEYS).decode()
     with write_transaction(engine) as conn:
         if dedupe:
+            serialize(conn, f"jobs.enqueue:{kind}")
             row = conn.execute(
                 select(jobs).where(
                     jobs.c.kind == kind,
@@ -93,8 +94,13 @@ def claim(engine: Engine, worker_id: str, kinds: tuple[str, ...] | None = None) 
     if kinds:
         conditions.append(jobs.c.kind.in_(kinds))
     with write_transaction(engine) as conn:
+        # PostgreSQL: a job another worker is claiming right now is skipped, not waited for.
         row = conn.execute(
-            select(jobs.c.id).where(*conditions).order_by(jobs.c.created_ms).limit(1)
+            select(jobs.c.id)
+            .where(*conditions)
+            .order_by(jobs.c.created_ms)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         ).first()
         if row is None:
             return None
@@ -160,9 +166,10 @@ def enqueue_if_due(
     engine: Engine, kind: str, every_ms: int, params: dict | None = None
 ) -> dict | None:
     """Queue ``kind`` unless one was created within ``every_ms`` (a schedule without a scheduler:
-    every worker may ask, the write lock lets exactly one of them queue it)."""
+    every worker may ask, the write lock (a named lock on PostgreSQL) lets exactly one queue it)."""
     params_json = orjson.dumps(params or {}, option=orjson.OPT_SORT_KEYS).decode()
     with write_transaction(engine) as conn:
+        serialize(conn, f"jobs.enqueue:{kind}")
         recent = conn.execute(
             select(jobs.c.id)
             .where(jobs.c.kind == kind, jobs.c.created_ms > now_ms() - every_ms)
