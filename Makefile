@@ -6,7 +6,7 @@ DEMO_USERS ?= 2000
 DEMO_SEED ?= 7
 BIND ?= 127.0.0.1:8000
 
-.PHONY: setup run test test-deps test-n8n-live lint format bench clean
+.PHONY: setup run test test-deps test-postgres test-n8n-live lint format bench clean
 
 setup: $(VENV)/.installed webhooks/static/vendor/echarts.min.js
 
@@ -40,6 +40,12 @@ run: setup
 test: setup test-deps $(N8N_VALIDATOR)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	$(MAKE) test-postgres
+
+# The tests that reach a database (marked `store` automatically), again on a throwaway PostgreSQL
+# server from Debian's packages (installed when missing); the server is stopped even on failure.
+test-postgres: setup test-deps $(N8N_VALIDATOR)
+	scripts/pg_test_server.sh $(BIN)/pytest -m store
 
 # A real n8n 2.41.1 (Node 24 from npm) running the workflows against the service: about 11 minutes
 # and 3 GB to install, so not part of `make test` yet.

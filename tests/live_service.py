@@ -15,6 +15,8 @@ from pathlib import Path
 
 import requests
 
+from tests.databases import database_url_for
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -67,7 +69,7 @@ def start_service(
     port: int | None = None,
 ) -> LiveService:
     workdir.mkdir(parents=True, exist_ok=True)
-    database_url = f"sqlite:///{workdir / 'personapulse.sqlite'}"
+    database_url = database_url_for(workdir)
     env = {
         **os.environ,
         "PERSONAPULSE_DATABASE_URL": database_url,

@@ -19,9 +19,8 @@ from tests.narratives.llm_server import FakeLLMServer
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("integrations") / "store.sqlite"
-    store = Store(f"sqlite:///{path}")
+def store(tmp_path_factory, database_url_for):
+    store = Store(database_url_for(tmp_path_factory.mktemp("integrations")))
     store.migrate()
     load_demo(store, DemoConfig(users=300, seed=13), load_settings({"INCREMENTAL_UPDATES": False}))
     persona_service.refresh(store, {"k_max": 5, "bootstrap": 3})

@@ -11,14 +11,14 @@ from personapulse.services.worker import run_one
 
 
 @pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
+def demo_app(tmp_path_factory, database_url_for):
     """One store with 400 demo users and a first persona version, shared by this module."""
     from personapulse.services import personas as persona_service
     from personapulse.store.keys import create_key
     from webhooks import create_app
 
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}"})
+    url = database_url_for(tmp_path_factory.mktemp("demo"))
+    app = create_app({"TESTING": True, "DATABASE_URL": url})
     store = app.extensions["personapulse.store"]
     load_demo(store, DemoConfig(users=400, seed=11), load_settings())
     persona_service.refresh(store, {"k_max": 6, "bootstrap": 3})
