@@ -98,6 +98,16 @@ def fresh_database_url(tmp_path: Path) -> str:
     return _url_of(name)
 
 
+def empty_database_url(tmp_path: Path) -> str:
+    """A new database without any table (for the migrations' own tests)."""
+    if server_url() is None:
+        return f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    name = f"pp_empty_{secrets.token_hex(6)}"
+    with _admin().connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    return _url_of(name)
+
+
 def database_url_for(folder: Path) -> str:
     """The database belonging to ``folder``: the same one every time (a restarted service finds its
     data again). SQLite: a file in the folder; PostgreSQL: a database named after the folder."""
