@@ -75,9 +75,16 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 @contextlib.contextmanager
 def read_connection(engine: Engine) -> Iterator[Connection]:
-    """A read-only snapshot (one transaction, so every query sees the same data)."""
-    with engine.connect() as connection, connection.begin():
-        yield connection
+    """A read-only snapshot (one transaction, so every query sees the same data).
+
+    SQLite's transactions are snapshots already; PostgreSQL's READ COMMITTED would give each
+    statement its own, so reads run at REPEATABLE READ there (a reader never fails or waits for it).
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            yield connection
 
 
 def serialize(conn: Connection, name: str) -> None:

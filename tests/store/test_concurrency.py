@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from personapulse.services.narratives import StoreCache
 from personapulse.store import jobs as job_queue
+from personapulse.store import read_connection, write_transaction
 from personapulse.store.schema import emitted_events, idempotency_keys, ingest_log, jobs, reviews
 
 WRITERS = 8
@@ -104,3 +105,18 @@ def test_one_llm_answer_cached_at_once_by_every_worker(store):
     _together(WRITERS, lambda i: cache.__setitem__("sheet-hash", {"answer": i}))
     assert cache["sheet-hash"]["answer"] in range(WRITERS)
     assert len(cache) == 1
+
+
+def test_a_read_sees_one_snapshot_while_a_writer_commits(client, auth, store):
+    client.post(
+        "/v1/reviews", json=[{"source": "google", "review_id": "r0", "text": "ok"}], headers=auth
+    )
+    with read_connection(store.engine) as conn:
+        before = conn.execute(select(func.count()).select_from(reviews)).scalar()
+        with write_transaction(store.engine) as writer:  # another connection, committed at once
+            writer.execute(
+                reviews.insert().values(review_id="r1", source="g", text="late", received_ms=1)
+            )
+        after = conn.execute(select(func.count()).select_from(reviews)).scalar()
+    assert before == after == 1
+    assert _count(store, reviews) == 2
