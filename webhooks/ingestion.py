@@ -18,7 +18,7 @@ from personapulse.services.ingestion import (
 )
 from webhooks.auth import current_key
 from webhooks.errors import ApiError, error_body, invalid_fields
-from webhooks.requests import json_body, require_content_type
+from webhooks.requests import json_body, refuse_nul, require_content_type
 from webhooks.store import get_store
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -62,7 +62,9 @@ def handle_ingest(kind: str, *, allow_csv: bool = False):
         )
     if media_type == "text/csv":
         try:
-            payload = request.get_data(cache=True).decode("utf-8")
+            raw = request.get_data(cache=True)
+            refuse_nul(raw)
+            payload = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ApiError(400, "bad_request", f"the CSV body is not valid UTF-8: {exc}") from exc
         size = max(payload.count("\n"), 1)

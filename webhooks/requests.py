@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import orjson
@@ -11,6 +12,21 @@ from pydantic import BaseModel, ValidationError
 from webhooks.errors import ApiError, invalid_fields, pydantic_fields
 
 Model = TypeVar("Model", bound=BaseModel)
+# A JSON string escape for U+0000 (not preceded by an escaped backslash).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def refuse_nul(body: bytes) -> None:
+    """422 for a body carrying U+0000: PostgreSQL text cannot hold it, so no backend accepts it."""
+    if b"\x00" in body or (b"\\u0000" in body and _JSON_NUL.search(body)):
+        raise invalid_fields(
+            [
+                {
+                    "field": "body",
+                    "reason": "contains a NUL character (U+0000), which no field accepts",
+                }
+            ]
+        )
 
 
 def require_content_type(*allowed: str) -> str:
@@ -31,6 +47,7 @@ def json_body() -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise ApiError(400, "bad_request", "the request body is empty; send a JSON document")
+    refuse_nul(raw)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
