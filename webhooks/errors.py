@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -66,6 +66,20 @@ _HTTP_CODES = {
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_in_url():
+        # PostgreSQL text cannot hold U+0000: refused in a path or query alike on every backend.
+        if "\x00" in request.path or b"%00" in request.query_string.lower():
+            where = "path" if "\x00" in request.path else "query"
+            raise invalid_fields(
+                [
+                    {
+                        "field": where,
+                        "reason": "contains a NUL character (U+0000), which no field accepts",
+                    }
+                ]
+            )
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         response = jsonify(error_body(exc.status, exc.code, exc.message, exc.fields))

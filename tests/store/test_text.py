@@ -40,3 +40,10 @@ def test_an_escaped_backslash_before_u0000_is_plain_text(client, auth, store):
     frame = load_events(store.engine, properties=("feature",))
     assert frame["event"].tolist() == ["path\\u0000end"]
     assert frame["feature"].tolist() == ["x\\u0000"]
+
+
+@pytest.mark.parametrize("url", ["/v1/users/a%00b", "/v1/users/a?x=%00"])
+def test_a_nul_character_in_the_url_is_refused(client, auth, url):
+    response = client.get(url, headers=auth)
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["fields"][0]["field"] in ("path", "query")
