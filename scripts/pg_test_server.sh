@@ -23,8 +23,13 @@ if [ -z "$(pg_bin)" ]; then
     exit 1
   fi
   apt-get update -qq
-  # The server binaries only: Debian's default cluster is not used (nor started, without systemd).
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  # The server binaries only: Debian's default cluster is never created (nor started).
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confold postgresql >/dev/null
 fi
 BIN="$(pg_bin)"
 
