@@ -26,7 +26,6 @@ from personapulse.ingest import (
     parse_reviews,
 )
 from personapulse.store import Store, write_transaction
-from personapulse.store.jobs import enqueue_in
 from personapulse.store.schema import idempotency_keys
 from personapulse.store.writes import (
     WriteCounts,
@@ -35,6 +34,7 @@ from personapulse.store.writes import (
     insert_events,
     insert_reviews,
     log_ingest,
+    mark_dirty,
     upsert_profiles,
 )
 
@@ -152,18 +152,18 @@ def _source_of(kind: str, items: list[dict]) -> str:
     return sources.most_common(1)[0][0] if sources else "api"
 
 
-# One incremental job covers at most this many people; a bigger backfill waits for the full refresh.
+# One request marks at most this many people for rescoring; a bigger backfill waits for the full refresh.
 INCREMENTAL_MAX_PEOPLE = 1_000
 
 
-def _queue_incremental_update(conn: Connection, kind: str, new_items: list[dict]) -> None:
-    """New behaviour or reviews move their people's features: rescore them off the request path."""
+def _mark_for_rescoring(conn: Connection, kind: str, new_items: list[dict], marked_ms: int) -> None:
+    """New behaviour or reviews move their people's features: mark them for rescoring off the path.
+
+    One row per person in ``dirty_people`` (only while personas exist), however many requests
+    touch them; the ``personas.update_dirty`` job rescores the marked people in chunks. This costs
+    a request one statement, where a job per request cost a read, an insert and a rescoring run.
+    """
     if not new_items:
-        return
-    has_personas = conn.exec_driver_sql(
-        "SELECT 1 FROM persona_versions WHERE status = 'current' LIMIT 1"
-    ).first()
-    if has_personas is None:
         return
     people: set[str] = set()
     for item in new_items:
@@ -176,7 +176,7 @@ def _queue_incremental_update(conn: Connection, kind: str, new_items: list[dict]
         if len(people) > INCREMENTAL_MAX_PEOPLE:
             return
     if people:
-        enqueue_in(conn, "personas.update_users", {"people": sorted(people)})
+        mark_dirty(conn, sorted(people), marked_ms)
 
 
 def ingest(
@@ -239,7 +239,7 @@ def ingest(
             "reviews",
             "conversations",
         ):
-            _queue_incremental_update(conn, kind, outcome.new_items)
+            _mark_for_rescoring(conn, kind, outcome.new_items, received_ms)
         reasons = Counter(f"{e.field}: {e.reason}" for e in parsed.errors)
         log_ingest(
             conn,

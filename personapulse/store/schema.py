@@ -381,3 +381,19 @@ llm_cache = Table(
     Column("answer", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
 )
+
+
+# --- coalesced rescoring (revision 0004_ingest_speed) -----------------------------------------
+
+# People whose behaviour changed since they were last scored against the current personas. Ingestion
+# marks them in its own transaction (one row per person however many requests touch them); one
+# worker job rescores them in chunks and clears each mark it covered (a mark made meanwhile bumps
+# ``version`` and survives).
+dirty_people = Table(
+    "dirty_people",
+    metadata,
+    Column("person_ref", String(320), primary_key=True),
+    Column("marked_ms", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_dirty_people_marked", "marked_ms"),
+)

@@ -22,6 +22,7 @@ from personapulse.store.schema import (
     FLAG_FUTURE_TIMESTAMP,
     FLAG_MISSING_TIMESTAMP,
     conversations,
+    dirty_people,
     identities,
     reviews,
     users,
@@ -220,20 +221,57 @@ def insert_events(
 
 
 def _record_users_seen(conn: Connection, first_seen: dict[str, int], received_ms: int) -> None:
-    """Every user id that sends events has a users row; first_seen only ever moves earlier."""
+    """Every user id that sends events has a users row; first_seen only ever moves earlier.
+
+    One upsert (SQLite >= 3.24 and PostgreSQL both speak ``ON CONFLICT … DO UPDATE … WHERE``).
+    """
     if not first_seen:
         return
-    _bulk_insert_ignore(
-        conn,
-        "users",
-        ("user_id", "first_seen_ms", "updated_ms"),
-        [(user_id, ts, received_ms) for user_id, ts in first_seen.items()],
-    )
     _executemany(
         conn,
-        "UPDATE users SET first_seen_ms = ? WHERE user_id = ? AND (first_seen_ms IS NULL OR first_seen_ms > ?)",
-        [(ts, user_id, ts) for user_id, ts in first_seen.items()],
+        "INSERT INTO users (user_id, first_seen_ms, updated_ms) VALUES (?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET first_seen_ms = excluded.first_seen_ms"
+        " WHERE users.first_seen_ms IS NULL OR users.first_seen_ms > excluded.first_seen_ms",
+        [(user_id, ts, received_ms) for user_id, ts in first_seen.items()],
     )
+
+
+def mark_dirty(conn: Connection, people: Sequence[str], marked_ms: int) -> None:
+    """Mark people for rescoring, only while personas exist (before, the first refresh scores all).
+
+    A person marked again keeps one row whose ``version`` moves on, so the rescoring job, which
+    clears only the versions it read, never drops a change that committed while it ran.
+    """
+    _executemany(
+        conn,
+        "INSERT INTO dirty_people (person_ref, marked_ms, version)"
+        " SELECT CAST(? AS VARCHAR(320)), CAST(? AS BIGINT), 1"
+        " WHERE EXISTS (SELECT 1 FROM persona_versions WHERE status = 'current')"
+        " ON CONFLICT (person_ref) DO UPDATE SET version = dirty_people.version + 1",
+        [(person, marked_ms) for person in people],
+    )
+
+
+def take_dirty(conn: Connection, limit: int) -> list[tuple[str, int]]:
+    """The oldest marks, as (person_ref, version)."""
+    return [
+        (row[0], row[1])
+        for row in conn.execute(
+            select(dirty_people.c.person_ref, dirty_people.c.version)
+            .order_by(dirty_people.c.marked_ms, dirty_people.c.person_ref)
+            .limit(limit)
+        )
+    ]
+
+
+def clear_dirty(conn: Connection, marks: Sequence[tuple[str, int]]) -> None:
+    """Clear the marks that were rescored; a person marked again since keeps their mark."""
+    if marks:
+        _executemany(
+            conn,
+            "DELETE FROM dirty_people WHERE person_ref = ? AND version = ?",
+            [(person, version) for person, version in marks],
+        )
 
 
 def _canonical_user(conn: Connection, user_id: str) -> str:
