@@ -25,7 +25,8 @@ from personapulse.ingest import (
     parse_profiles,
     parse_reviews,
 )
-from personapulse.store import Store, write_transaction
+from personapulse.store import Store
+from personapulse.store.engine import run_in_write_group
 from personapulse.store.schema import idempotency_keys
 from personapulse.store.writes import (
     WriteCounts,
@@ -203,7 +204,8 @@ def ingest(
         after_write = classify_new
     received_at = received_at or datetime.now(UTC)
     received_ms = int(received_at.timestamp() * 1000)
-    with write_transaction(store.engine) as conn:
+
+    def work(conn: Connection) -> tuple[IngestOutcome | None, StoredResponse]:
         if idempotency is not None:
             previous = conn.execute(
                 select(idempotency_keys).where(
@@ -263,4 +265,8 @@ def ingest(
                     created_ms=received_ms,
                 )
             )
-    return outcome, StoredResponse(status, body, replayed=False)
+        return outcome, StoredResponse(status, body, replayed=False)
+
+    # Concurrent requests of this process share one transaction and one commit (group commit);
+    # this returns only after the commit that holds this request's items.
+    return run_in_write_group(store.engine, work)
