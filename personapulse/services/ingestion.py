@@ -149,6 +149,8 @@ def _write(
 
 def _source_of(kind: str, items: list[dict]) -> str:
     key = "source_format" if kind == "events" else "source"
+    if len(items) == 1:
+        return items[0].get(key) or "api"
     sources = Counter(item.get(key) or "api" for item in items)
     return sources.most_common(1)[0][0] if sources else "api"
 

@@ -130,8 +130,6 @@ class WriterGate:
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that takes the write lock up front (SQLite) and commits or rolls back whole."""
     gate: WriterGate | None = getattr(engine, "info_writer_gate", None)
-    if os.environ.get("PP_EXPERIMENT_NO_GATE"):
-        gate = None
     if gate is None:
         with engine.connect().execution_options(write=True) as connection, connection.begin():
             yield connection
@@ -217,8 +215,6 @@ class GroupCommit:
 
     def _run_group(self, group: list[_Pending]) -> None:
         gate: WriterGate | None = getattr(self.engine, "info_writer_gate", None)
-        if os.environ.get("PP_EXPERIMENT_NO_GATE"):
-            gate = None
         if gate is not None:
             gate.acquire()
         try:
@@ -267,9 +263,6 @@ def run_in_write_group(engine: Engine, work: Callable[[Connection], Any]) -> Any
     """Run ``work(connection)`` in a write transaction shared with concurrent callers (see
     :class:`GroupCommit`); returns its result once committed, or raises what it (or the commit)
     raised. ``work`` must not open transactions of its own."""
-    if os.environ.get("PP_EXPERIMENT_NO_GROUP"):
-        with write_transaction(engine) as connection:
-            return work(connection)
     committer: GroupCommit | None = getattr(engine, "info_group_commit", None)
     if committer is None:
         with _group_commits_lock:
