@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 try:
     import fcntl
@@ -65,6 +66,11 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _locked() -> OperationalError:
+    """What SQLAlchemy raises when SQLite's busy timeout runs out, so callers handle one error."""
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+
 class WriterGate:
     """Writers of one SQLite file take turns here before ``BEGIN IMMEDIATE`` (SQLite only).
 
@@ -75,7 +81,7 @@ class WriterGate:
     ``flock`` of a side file, polled at sub-millisecond steps by at most one thread per process.
     SQLite's own locking still guards the data (anything that skips the gate, such as the sqlite3
     shell, is handled by the busy timeout as before). Waiting is bounded by the same busy timeout,
-    after which ``sqlite3.OperationalError("database is locked")`` is raised, as SQLite would.
+    after which SQLAlchemy's ``OperationalError`` ("database is locked") is raised, as SQLite's would be.
     """
 
     def __init__(self, path: str, timeout_s: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
@@ -96,7 +102,7 @@ class WriterGate:
     def acquire(self) -> None:
         deadline = time.monotonic() + self.timeout_s
         if not self._thread_lock.acquire(timeout=self.timeout_s):
-            raise sqlite3.OperationalError("database is locked")
+            raise _locked()
         self._depth += 1
         if self._depth > 1:
             return  # nested in this thread: the file lock is already ours
@@ -109,7 +115,7 @@ class WriterGate:
                     return
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise sqlite3.OperationalError("database is locked") from None
+                        raise _locked() from None
                     time.sleep(pause)
                     pause = min(pause * 2, 0.001)
         except BaseException:

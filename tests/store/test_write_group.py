@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
 import threading
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from personapulse.store import Store
 from personapulse.store.engine import GroupCommit, WriterGate
@@ -102,7 +102,7 @@ def test_writer_gate_nests_in_one_thread_and_times_out_like_sqlite(tmp_path):
     other = os.open(gate.path, os.O_RDWR)
     fcntl.flock(other, fcntl.LOCK_EX)
     try:
-        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        with pytest.raises(OperationalError, match="database is locked"):
             gate.acquire()
     finally:
         fcntl.flock(other, fcntl.LOCK_UN)
