@@ -46,9 +46,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Alembic narrates every start at INFO; only its warnings matter in the service log.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from webhooks import errors, store
+    from webhooks import errors, sessions, store
 
     errors.init_app(app)
+    sessions.init_app(app)
     store.init_app(app)
 
     # Job handlers register on import, so any web worker can run a queued refresh.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import orjson
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from personapulse.ingest import EVENT_FORMATS
 from personapulse.services.ingestion import (
@@ -128,4 +128,5 @@ def handle_ingest(kind: str, *, allow_csv: bool = False):
             message=f"Idempotency-Key {exc} was used before for another request",
         ) from exc
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
-    return stored.body, stored.status, headers
+    # orjson, not Flask's stdlib encoder: the answer of the busiest endpoint, built once.
+    return Response(orjson.dumps(stored.body), stored.status, headers, mimetype="application/json")

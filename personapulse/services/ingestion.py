@@ -25,8 +25,8 @@ from personapulse.ingest import (
     parse_profiles,
     parse_reviews,
 )
-from personapulse.store import Store, serialize, write_transaction
-from personapulse.store.jobs import enqueue_in
+from personapulse.store import Store, serialize
+from personapulse.store.engine import run_in_write_group
 from personapulse.store.schema import idempotency_keys
 from personapulse.store.writes import (
     WriteCounts,
@@ -35,6 +35,7 @@ from personapulse.store.writes import (
     insert_events,
     insert_reviews,
     log_ingest,
+    mark_dirty,
     upsert_profiles,
 )
 
@@ -148,22 +149,24 @@ def _write(
 
 def _source_of(kind: str, items: list[dict]) -> str:
     key = "source_format" if kind == "events" else "source"
+    if len(items) == 1:
+        return items[0].get(key) or "api"
     sources = Counter(item.get(key) or "api" for item in items)
     return sources.most_common(1)[0][0] if sources else "api"
 
 
-# One incremental job covers at most this many people; a bigger backfill waits for the full refresh.
+# One request marks at most this many people for rescoring; a bigger backfill waits for the full refresh.
 INCREMENTAL_MAX_PEOPLE = 1_000
 
 
-def _queue_incremental_update(conn: Connection, kind: str, new_items: list[dict]) -> None:
-    """New behaviour or reviews move their people's features: rescore them off the request path."""
+def _mark_for_rescoring(conn: Connection, kind: str, new_items: list[dict], marked_ms: int) -> None:
+    """New behaviour or reviews move their people's features: mark them for rescoring off the path.
+
+    One row per person in ``dirty_people`` (only while personas exist), however many requests
+    touch them; the ``personas.update_dirty`` job rescores the marked people in chunks. This costs
+    a request one statement, where a job per request cost a read, an insert and a rescoring run.
+    """
     if not new_items:
-        return
-    has_personas = conn.exec_driver_sql(
-        "SELECT 1 FROM persona_versions WHERE status = 'current' LIMIT 1"
-    ).first()
-    if has_personas is None:
         return
     people: set[str] = set()
     for item in new_items:
@@ -176,7 +179,7 @@ def _queue_incremental_update(conn: Connection, kind: str, new_items: list[dict]
         if len(people) > INCREMENTAL_MAX_PEOPLE:
             return
     if people:
-        enqueue_in(conn, "personas.update_users", {"people": sorted(people)})
+        mark_dirty(conn, sorted(people), marked_ms)
 
 
 def ingest(
@@ -203,7 +206,8 @@ def ingest(
         after_write = classify_new
     received_at = received_at or datetime.now(UTC)
     received_ms = int(received_at.timestamp() * 1000)
-    with write_transaction(store.engine) as conn:
+
+    def work(conn: Connection) -> tuple[IngestOutcome | None, StoredResponse]:
         # PostgreSQL: ingest writes take turns as on SQLite, so two requests with one Idempotency-Key
         # (or one review id, or one user's traits) never race between their read and their write.
         serialize(conn, "ingest")
@@ -242,7 +246,7 @@ def ingest(
             "reviews",
             "conversations",
         ):
-            _queue_incremental_update(conn, kind, outcome.new_items)
+            _mark_for_rescoring(conn, kind, outcome.new_items, received_ms)
         reasons = Counter(f"{e.field}: {e.reason}" for e in parsed.errors)
         log_ingest(
             conn,
@@ -266,4 +270,8 @@ def ingest(
                     created_ms=received_ms,
                 )
             )
-    return outcome, StoredResponse(status, body, replayed=False)
+        return outcome, StoredResponse(status, body, replayed=False)
+
+    # Concurrent requests of this process share one transaction and one commit (group commit);
+    # this returns only after the commit that holds this request's items.
+    return run_in_write_group(store.engine, work)

@@ -35,11 +35,49 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+# The rescoring job takes this many marked people at a time, and at most this many rounds per run.
+RESCORE_CHUNK = 1_000
+RESCORE_MAX_ROUNDS = 20
+
+
+@job_handler("personas.update_dirty")
+def _update_dirty_job(store: Store, _params: dict, _settings: dict) -> dict:
+    """Rescore the people ingestion marked (``dirty_people``), a chunk at a time, clearing marks."""
+    from personapulse.services.personas import update_users
+    from personapulse.store import read_connection, write_transaction
+    from personapulse.store.writes import clear_dirty, take_dirty
+
+    totals = {"rescored": 0, "changed": 0, "people": 0}
+    for _ in range(RESCORE_MAX_ROUNDS):
+        with read_connection(store.engine) as conn:
+            marks = take_dirty(conn, RESCORE_CHUNK)
+        if not marks:
+            break
+        result = update_users(store, [person for person, _ in marks])
+        with write_transaction(store.engine) as conn:
+            clear_dirty(conn, marks)
+        totals["people"] += len(marks)
+        totals["rescored"] += int(result.get("rescored", 0))
+        totals["changed"] += int(result.get("changed", 0))
+    return totals
+
+
+def schedule_rescoring(store: Store) -> dict | None:
+    """Queue one rescoring job when people are marked and none is queued or running."""
+    with store.engine.connect() as conn:
+        marked = conn.exec_driver_sql("SELECT 1 FROM dirty_people LIMIT 1").first() is not None
+    if not marked:
+        return None
+    return job_queue.enqueue(store.engine, "personas.update_dirty", {}, dedupe=True)
+
+
 def schedule_due(store: Store, settings: dict) -> dict | None:
     """Queue the scheduled full refresh when it is due (``REFRESH_EVERY_HOURS``; 0 = never).
 
     Nothing is queued for an empty store, and a refresh requested on demand resets the clock.
+    People marked for rescoring get their job here too (it is not the return value).
     """
+    schedule_rescoring(store)
     hours = float(settings.get("REFRESH_EVERY_HOURS") or 0)
     if hours <= 0:
         return None

@@ -9,7 +9,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
 
-from personapulse.store.engine import make_engine, read_connection, serialize, write_transaction
+from personapulse.store.engine import (
+    close_write_group,
+    make_engine,
+    read_connection,
+    serialize,
+    write_transaction,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -53,4 +59,5 @@ class Store:
             return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
     def dispose(self) -> None:
+        close_write_group(self.engine)
         self.engine.dispose()

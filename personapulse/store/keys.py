@@ -72,7 +72,11 @@ def authenticate(engine: Engine, token: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
     digest = _digest(token)
-    cache_key = f"{engine.url}|{digest}"
+    # Rendering the engine's URL costs more than the rest of a cache hit: keep its text on it.
+    url_text = getattr(engine, "info_url_text", None)
+    if url_text is None:
+        url_text = engine.info_url_text = str(engine.url)  # type: ignore[attr-defined]
+    cache_key = f"{url_text}|{digest}"
     cached = _auth_cache.get(cache_key)
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -68,8 +69,19 @@ events = Table(
     Column("currency", String(10)),
     Column("properties", Text),
     Index("ix_events_ts", "ts_ms"),
-    Index("ix_events_user", "user_id"),
-    Index("ix_events_anon", "anonymous_id"),
+    # Partial (revision 0004_ingest_speed): readers look ids up with = / IN, never for NULL.
+    Index(
+        "ix_events_user",
+        "user_id",
+        sqlite_where=text("user_id IS NOT NULL"),
+        postgresql_where=text("user_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_events_anon",
+        "anonymous_id",
+        sqlite_where=text("anonymous_id IS NOT NULL"),
+        postgresql_where=text("anonymous_id IS NOT NULL"),
+    ),
 )
 
 users = Table(
@@ -380,4 +392,20 @@ llm_cache = Table(
     Column("key", String(100), primary_key=True),
     Column("answer", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+)
+
+
+# --- coalesced rescoring (revision 0004_ingest_speed) -----------------------------------------
+
+# People whose behaviour changed since they were last scored against the current personas. Ingestion
+# marks them in its own transaction (one row per person however many requests touch them); one
+# worker job rescores them in chunks and clears each mark it covered (a mark made meanwhile bumps
+# ``version`` and survives).
+dirty_people = Table(
+    "dirty_people",
+    metadata,
+    Column("person_ref", String(320), primary_key=True),
+    Column("marked_ms", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_dirty_people_marked", "marked_ms"),
 )

@@ -1,0 +1,139 @@
+"""Group commit and the writer gate: concurrent writers share a commit, fail alone, never wait blind."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from personapulse.store import Store
+from personapulse.store.engine import GroupCommit, WriterGate
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'group.sqlite'}")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (k TEXT PRIMARY KEY)")
+    yield store
+    store.dispose()
+
+
+def _insert(key: str, seen: list, gate: threading.Event | None = None, fail: bool = False):
+    def work(conn):
+        if gate is not None:
+            gate.wait(5)
+        conn.execute(text("INSERT INTO t (k) VALUES (:k)"), {"k": key})
+        seen.append((key, conn.get_transaction()))
+        if fail:
+            raise ValueError(f"{key} refused")
+        return key
+
+    return work
+
+
+def _stored(store) -> set[str]:
+    with store.engine.connect() as conn:
+        return {row[0] for row in conn.exec_driver_sql("SELECT k FROM t")}
+
+
+def test_queued_units_share_one_transaction_and_a_failing_one_is_rolled_back_alone(store):
+    committer = GroupCommit(store.engine)
+    seen: list = []
+    release = threading.Event()
+    results: dict[str, object] = {}
+
+    def call(key, **kwargs):
+        try:
+            results[key] = committer.run(_insert(key, seen, **kwargs))
+        except ValueError as exc:
+            results[key] = exc
+
+    leader = threading.Thread(target=call, args=("a",), kwargs={"gate": release})
+    leader.start()
+    while not (committer._leader.locked() and not committer._queue):  # "a" is being run
+        threading.Event().wait(0.005)
+    followers = [
+        threading.Thread(target=call, args=(key,), kwargs={"fail": key == "c"})
+        for key in ("b", "c", "d")
+    ]
+    for thread in followers:
+        thread.start()
+    while len(committer._queue) < 3:  # b, c and d are queued behind the leader
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in [leader, *followers]:
+        thread.join(10)
+
+    assert results["a"] == "a" and results["b"] == "b" and results["d"] == "d"
+    assert isinstance(results["c"], ValueError)
+    assert _stored(store) == {"a", "b", "d"}  # c's row went with its savepoint
+    transactions = {key: tx for key, tx in seen}
+    assert transactions["b"] is transactions["c"] is transactions["d"]
+    assert transactions["b"] is not transactions["a"]
+
+
+def test_a_failing_unit_alone_is_rolled_back_and_the_committer_carries_on(store):
+    committer = GroupCommit(store.engine)
+    seen: list = []
+    from sqlalchemy.exc import IntegrityError
+
+    committer.run(_insert("x", seen))
+    with pytest.raises(IntegrityError):
+        committer.run(_insert("x", seen))  # same key: the unit (the whole group of one) fails
+    assert _stored(store) == {"x"}
+    # The committer carries on with a fresh connection.
+    assert committer.run(_insert("y", seen)) == "y"
+    assert _stored(store) == {"x", "y"}
+
+
+def test_writer_gate_nests_in_one_thread_and_times_out_like_sqlite(tmp_path):
+    gate = WriterGate(str(tmp_path / "db.writelock"), timeout_s=0.3)
+    gate.acquire()
+    gate.acquire()  # nested in the same thread: no self-deadlock
+    gate.release()
+    gate.release()
+
+    # Another holder (a separate open file, as another process has) keeps the gate shut.
+    other = os.open(gate.path, os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(OperationalError, match="database is locked"):
+            gate.acquire()
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    gate.acquire()  # free again
+    gate.release()
+
+
+def test_writers_of_one_file_take_turns_through_the_gate(store):
+    """Threads and a second engine (as a second gunicorn worker) all get their writes in."""
+    from personapulse.store import write_transaction
+
+    other = Store(store.url)
+    errors: list[BaseException] = []
+
+    def writer(engine, prefix):
+        try:
+            for i in range(40):
+                with write_transaction(engine) as conn:
+                    conn.execute(text("INSERT INTO t (k) VALUES (:k)"), {"k": f"{prefix}{i}"})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=writer, args=(engine, f"{n}-"))
+        for n, engine in enumerate([store.engine, store.engine, other.engine, other.engine])
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    other.dispose()
+    assert not errors
+    assert len(_stored(store)) == 160
