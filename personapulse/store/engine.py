@@ -12,13 +12,14 @@ from sqlalchemy.engine import make_url
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``.
+def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
+    """Create an engine for ``url``; ``busy_timeout_ms``: SQLite's wait for the write lock.
 
     SQLite gets WAL (readers never block the writer), a busy timeout (several gunicorn workers wait for
     the write lock instead of failing) and ``BEGIN IMMEDIATE`` for write transactions, so two writers
     never deadlock upgrading a read lock.
     """
+    busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, future=True)
@@ -37,7 +38,7 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
