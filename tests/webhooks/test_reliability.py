@@ -204,3 +204,37 @@ def test_pii_filter_on_handlers_covers_child_loggers_and_tracebacks(tmp_path):
     text = (tmp_path / "log.txt").read_text()
     assert "@example.org" not in text
     assert text.count("pii:") == 4  # the traceback names the email in code and message
+
+
+def test_funnel_exclusions_over_http_are_not_a_500(client, auth):
+    # Found by schemathesis: {"step": …, "from_step": …} reached FunnelStep(step=…) → TypeError.
+    rows = [
+        {
+            "type": "track",
+            "userId": "u1",
+            "event": name,
+            "messageId": f"fx-{i}",
+            "timestamp": f"2026-11-01T10:0{i}:00Z",
+        }
+        for i, name in enumerate(["A", "X", "B"])
+    ]
+    assert client.post("/v1/events", json=rows, headers=auth).status_code == 200
+    for exclusion in (
+        {"step": "X", "from_step": 1},
+        {"step": {"event": "X"}, "from_step": 1, "to_step": 2},
+        {"step": {"event": None, "where": {"k": False}}, "from_step": 1},
+    ):
+        answer = client.post(
+            "/v1/funnels",
+            json={"steps": ["A", "B"], "window": None, "exclusions": [exclusion]},
+            headers=auth,
+        )
+        assert answer.status_code in (200, 422), answer.json
+    excluded = client.post(
+        "/v1/funnels",
+        json={"steps": ["A", "B"], "window": None, "exclusions": [{"step": "X", "from_step": 1}]},
+        headers=auth,
+    )
+    plain = client.post("/v1/funnels", json={"steps": ["A", "B"], "window": None}, headers=auth)
+    assert plain.status_code == excluded.status_code == 200
+    assert plain.json["steps"][-1]["count"] == 1 and excluded.json["steps"][-1]["count"] == 0
