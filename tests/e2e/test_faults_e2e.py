@@ -268,6 +268,7 @@ def _current_versions(service: LiveService) -> list[str]:
     ]
 
 
+@pytest.mark.timeout(1800)
 def test_crash_mid_refresh_keeps_previous_version_and_reruns(tmp_path):
     port = free_port()
     service = start_service(tmp_path, port=port)
@@ -351,6 +352,7 @@ def test_outbox_delivery_resumes_after_kill_9(tmp_path):
             receiver.stop()
 
 
+@pytest.mark.timeout(1800)
 def test_airtable_sync_resumes_after_kill_9(tmp_path):
     from airtable_sync.schema import TABLES
     from personapulse.services import airtable as airtable_service
