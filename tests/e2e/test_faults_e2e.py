@@ -201,8 +201,14 @@ def test_kill_9_of_the_whole_service_during_ingestion_loses_nothing(tmp_path):
 
 
 def test_locked_database_answers_503_then_recovers(tmp_path):
-    service = start_service(tmp_path, extra_env={"PERSONAPULSE_DB_LOCK_TIMEOUT_SECONDS": "0.5"})
+    service = start_service(
+        tmp_path,
+        extra_env={"PERSONAPULSE_DB_LOCK_TIMEOUT_SECONDS": "0.5", "PERSONAPULSE_PII_KEY": "k1"},
+    )
     headers = {"X-API-Key": service.token}
+    # By the way: gunicorn's access log never holds a raw email, nor the key's secret.
+    requests.get(f"{service.base_url}/v1/users/ann.lee@example.com", headers=headers, timeout=30)
+    requests.get(f"{service.base_url}/v1/me?api_key={service.token}", headers=headers, timeout=30)
     event = {"type": "track", "userId": "u", "event": "x", "messageId": "locked-1"}
     # Another process takes SQLite's write lock and holds it for 4 seconds.
     holder = subprocess.Popen(
@@ -236,6 +242,9 @@ def test_locked_database_answers_503_then_recovers(tmp_path):
             f"{service.base_url}/v1/events", json=event, headers=headers, timeout=30
         )
         assert again.status_code == 200 and again.json()["accepted"] == 1
+        log = service.log_path.read_text()
+        assert "/v1/users/pii:" in log and "ann.lee@example.com" not in log
+        assert service.token not in log and service.token[:15] in log
     finally:
         if holder.poll() is None:
             holder.kill()
