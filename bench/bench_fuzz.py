@@ -33,7 +33,10 @@ def main() -> None:
     parser.add_argument("--phases", default="examples,coverage,fuzzing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        service = start_service(Path(tmp))
+        try:
+            service = start_service(Path(tmp) / "a")
+        except RuntimeError:  # a loaded machine kept it from answering in time: once more
+            service = start_service(Path(tmp) / "b")
         try:
             if args.demo_users:
                 service.cli("demo", "--users", str(args.demo_users), "--seed", "3", "--no-key")

@@ -83,6 +83,14 @@ def _wait(predicate, timeout: float = 120.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _restart(workdir: Path, port: int, env: dict[str, str] | None = None) -> LiveService:
+    """Start the service again on the same port (a second try if a loaded machine was too slow)."""
+    try:
+        return start_service(workdir, port=port, extra_env=env)
+    except RuntimeError:
+        return start_service(workdir, port=port, extra_env=env)
+
+
 @dataclass
 class Senders:
     """Threads that each send their batches until every one is answered 2xx (retrying the same
@@ -191,7 +199,7 @@ def test_kill_9_of_the_whole_service_during_ingestion_loses_nothing(tmp_path):
             _wait(lambda r=round_: len(senders.acked) >= (r + 1) * 400, what="progress")
             _kill_service(service)
             time.sleep(1.0)  # senders see refused connections meanwhile
-            service = start_service(tmp_path, port=port)
+            service = _restart(tmp_path, port)
         for thread in threads:
             thread.join(300)
         _assert_nothing_lost_or_doubled(service, senders)
@@ -282,7 +290,7 @@ def test_crash_mid_refresh_keeps_previous_version_and_reruns(tmp_path):
     port = free_port()
     service = start_service(tmp_path, port=port)
     try:
-        service.cli("demo", "--users", "600", "--seed", "5", "--no-key")
+        service.cli("demo", "--users", "250", "--seed", "5", "--no-key")
         get, post = _api(service)
         first_job = post("/v1/personas/refresh", {"k_max": 6}).json()["job_id"]
         _wait(
@@ -302,7 +310,7 @@ def test_crash_mid_refresh_keeps_previous_version_and_reruns(tmp_path):
         assert _current_versions(service) == [v1], "exactly the previous version is current"
         assert _query(service, "SELECT status FROM jobs WHERE id = ?", job) == [("running",)]
 
-        service = start_service(tmp_path, port=port)
+        service = _restart(tmp_path, port)
         get, _ = _api(service)
         serving = get("/v1/personas").json()
         status = get(f"/v1/jobs/{job}").json()["status"]
@@ -348,7 +356,7 @@ def test_outbox_delivery_resumes_after_kill_9(tmp_path):
         assert pending == 5
 
         receiver = Receiver().start(port=hook_port)
-        service = start_service(tmp_path, port=port, extra_env=HOOK_ENV)
+        service = _restart(tmp_path, port, HOOK_ENV)
         _wait(lambda: len(receiver.requests) >= 5, what="deliveries after the restart")
         time.sleep(3)  # anything delivered twice would arrive by now
         ids = [r.json()["data"]["review_id"] for r in receiver.requests]
@@ -378,7 +386,7 @@ def test_airtable_sync_resumes_after_kill_9(tmp_path):
         }
         service = start_service(tmp_path, port=port, extra_env=env)
         try:
-            service.cli("demo", "--users", "400", "--seed", "9", "--no-key")
+            service.cli("demo", "--users", "250", "--seed", "9", "--no-key")
             get, post = _api(service)
             refresh = post("/v1/personas/refresh", {"k_max": 5}).json()["job_id"]
             _wait(
@@ -399,7 +407,7 @@ def test_airtable_sync_resumes_after_kill_9(tmp_path):
             assert _query(service, "SELECT status FROM jobs WHERE id = ?", job) == [("running",)]
             partial = {spec.name: len(fake.records(spec.name)) for spec in TABLES}
 
-            service = start_service(tmp_path, port=port, extra_env=env)
+            service = _restart(tmp_path, port, env)
             get, _ = _api(service)
             finished = _wait(
                 lambda: (
