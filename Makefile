@@ -6,7 +6,7 @@ DEMO_USERS ?= 2000
 DEMO_SEED ?= 7
 BIND ?= 127.0.0.1:8000
 
-.PHONY: setup run test test-deps test-postgres test-n8n-live lint format bench clean
+.PHONY: setup run test test-deps test-postgres test-n8n-live lint format bench bench-reliability audit clean
 
 setup: $(VENV)/.installed webhooks/static/vendor/echarts.min.js
 
@@ -72,6 +72,21 @@ bench: setup
 	$(BIN)/python bench/eval_sentiment.py
 	$(BIN)/python bench/bench_sentiment_speed.py
 	$(BIN)/python bench/bench_journeys.py
+
+# Load (sustained, 10x burst, soak: SOAK_SECONDS) and the bigger schemathesis run; see docs/reliability.md.
+SOAK_SECONDS ?= 600
+bench-reliability: setup
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/bench_load.py --soak-seconds $(SOAK_SECONDS)
+	$(BIN)/python bench/bench_fuzz.py
+
+# Known vulnerabilities in the Python and npm dependencies (needs the PyPI and npm advisory APIs).
+audit: setup
+	$(BIN)/pip install --quiet pip-audit
+	$(BIN)/pip-audit
+	cd zapier_app && npm audit --omit=dev
+	cd webhooks/static && npm audit --omit=dev
+	cd n8n_workflows/validator && npm audit --omit=dev
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache artifacts webhooks/static/node_modules webhooks/static/vendor zapier_app/node_modules n8n_workflows/*/node_modules

@@ -43,6 +43,17 @@ DEFAULTS: dict[str, Any] = {
     "SEGMENT_SHARED_SECRET": None,
     "HUBSPOT_CLIENT_SECRET": None,
     "INBOUND_WEBHOOK_SECRET": None,
+    # Rate limits per API key, per gunicorn worker (token bucket; 429 with Retry-After). 0 = off.
+    # Per-key overrides: RATE_LIMITS="key_id=rate[/burst],…" (see webhooks/limits.py).
+    "RATE_LIMIT_PER_SECOND": 500.0,
+    "RATE_LIMIT_BURST": 1000,
+    "RATE_LIMITS": "",
+    # Backpressure: a request waits this long for SQLite's write lock, then answers 503 with
+    # Retry-After: RETRY_AFTER_SECONDS (nothing half-written; the sender retries).
+    "DB_LOCK_TIMEOUT_SECONDS": 5.0,
+    "RETRY_AFTER_SECONDS": 2,
+    # Log lines pseudonymise emails with HMAC-SHA256 under this key (else they are masked).
+    "PII_KEY": None,
     # Signs dashboard sessions; generated once into DATA_DIR/secret_key when not set.
     "SECRET_KEY": None,
     "DATA_DIR": str(DEFAULT_DATA_DIR),

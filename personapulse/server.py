@@ -6,6 +6,20 @@ from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+
+class ScrubbingLogger(Logger):
+    """gunicorn's logger with emails pseudonymised and API secrets cut from every line (access
+    log included: a path such as /v1/users/ann@example.com never reaches the log raw)."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        import os
+
+        from personapulse import privacy
+
+        privacy.install(os.environ.get("PERSONAPULSE_PII_KEY"), self.error_log, self.access_log)
 
 
 class _Application(BaseApplication):
@@ -36,6 +50,7 @@ def gunicorn_options(
         "accesslog": "-" if access_log else None,
         # Longer than common clients' idle timeouts (Node 20: 5 s), so they never reuse a closing socket.
         "keepalive": 30,
+        "logger_class": ScrubbingLogger,
     }
 
 

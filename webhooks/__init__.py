@@ -43,14 +43,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _persistent_secret(app.config)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    from personapulse import privacy
+
+    # No raw emails or API secrets in any log line (PERSONAPULSE_PII_KEY: keyed pseudonyms).
+    privacy.install(app.config.get("PII_KEY"))
     # Alembic narrates every start at INFO; only its warnings matter in the service log.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    from webhooks import errors, sessions, store
+    from webhooks import errors, limits, security, sessions, store
 
     errors.init_app(app)
     sessions.init_app(app)
     store.init_app(app)
+    limits.init_app(app)
+    security.init_app(app)
 
     # Job handlers register on import, so any web worker can run a queued refresh.
     import personapulse.services.airtable  # noqa: F401

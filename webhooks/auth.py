@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import current_app, g, request, session
 
 from personapulse.store.keys import ApiKey, authenticate, key_by_id
+from webhooks import limits
 from webhooks.errors import ApiError
 from webhooks.store import get_store
 
@@ -25,6 +26,12 @@ def _token_from_request() -> str | None:
 
 def current_key() -> ApiKey:
     return g.api_key
+
+
+def _admit(key: ApiKey) -> None:
+    """Remember the caller's key and hold it to its rate limit (429 with Retry-After)."""
+    g.api_key = key
+    limits.check(current_app.extensions.get(limits.EXTENSION), key.id)
 
 
 SESSION_KEY_ID = "key_id"
@@ -98,13 +105,13 @@ def require_scope(scope: str) -> Callable:
             token = _token_from_request()
             signed_key = None if token else _key_from_signature(scope)
             if signed_key is not None:
-                g.api_key = signed_key
+                _admit(signed_key)
                 return view(*args, **kwargs)
             session_key = None if token else _key_from_session()
             if session_key is not None:
                 if not session_key.allows(scope):
                     raise ApiError(403, "forbidden", f"this API key lacks the '{scope}' scope")
-                g.api_key = session_key
+                _admit(session_key)
                 return view(*args, **kwargs)
             if not token:
                 raise ApiError(
@@ -125,7 +132,7 @@ def require_scope(scope: str) -> Callable:
                 )
             if not key.allows(scope):
                 raise ApiError(403, "forbidden", f"this API key lacks the '{scope}' scope")
-            g.api_key = key
+            _admit(key)
             return view(*args, **kwargs)
 
         wrapped._required_scope = scope  # read by the OpenAPI builder

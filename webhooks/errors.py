@@ -10,6 +10,8 @@ import logging
 
 from flask import Flask, jsonify, request
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,26 @@ _HTTP_CODES = {
 }
 
 
+# SQLite's OperationalError also covers mistakes in our own SQL; those stay 500s.
+_PROGRAMMING_MISTAKES = ("no such table", "no such column", "syntax error", "has no column")
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """Is ``exc`` the store being busy or out of reach (retry later), not a bug of ours?
+
+    SQLite: the write lock not released within the busy timeout ("database is locked"), a file that
+    cannot be opened, an I/O error. Server databases: a refused or dropped connection, a full pool.
+    """
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        return not any(mistake in message for mistake in _PROGRAMMING_MISTAKES)
+    return False
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _refuse_nul_in_url():
@@ -109,6 +131,22 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if database_unavailable(exc):
+            # Backpressure: nothing was written (the transaction rolled back whole); the sender
+            # retries after Retry-After and the service needs no manual step to recover.
+            log.warning("database unavailable: %s", str(getattr(exc, "orig", exc))[:200])
+            retry_after = str(app.config.get("RETRY_AFTER_SECONDS", 2))
+            response = jsonify(
+                error_body(
+                    503,
+                    "unavailable",
+                    "the database is busy or unreachable; nothing was stored, retry after "
+                    f"{retry_after} s",
+                )
+            )
+            response.status_code = 503
+            response.headers["Retry-After"] = retry_after
+            return response
         log.exception("unhandled error")
         response = jsonify(
             error_body(500, "internal_error", "an unexpected error occurred; it was logged")

@@ -10,10 +10,15 @@ EXTENSION = "personapulse.store"
 
 
 def init_app(app: Flask) -> None:
-    store = Store(app.config["DATABASE_URL"])
+    url = app.config["DATABASE_URL"]
     if app.config.get("MIGRATE_ON_START", True):
-        store.migrate()
-    app.extensions[EXTENSION] = store
+        # Migrations may wait the long default for the write lock (workers booting together) …
+        migrator = Store(url)
+        migrator.migrate()
+        migrator.dispose()
+    # … requests wait at most DB_LOCK_TIMEOUT_SECONDS, then answer 503 with Retry-After.
+    timeout_ms = int(float(app.config.get("DB_LOCK_TIMEOUT_SECONDS", 5)) * 1000)
+    app.extensions[EXTENSION] = Store(url, busy_timeout_ms=timeout_ms)
 
 
 def get_store() -> Store:

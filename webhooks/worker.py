@@ -7,12 +7,13 @@ import atexit
 from flask import Flask
 
 from personapulse.services.worker import BackgroundWorker
-from webhooks.store import get_store
+from personapulse.store import Store
 
 
 def init_app(app: Flask) -> None:
-    with app.app_context():
-        worker = BackgroundWorker(get_store(), dict(app.config))
+    # Its own engine with the long lock wait: a refresh may wait for the write lock behind an
+    # ingest burst, where a request would rather answer 503 (DB_LOCK_TIMEOUT_SECONDS).
+    worker = BackgroundWorker(Store(app.config["DATABASE_URL"]), dict(app.config))
     worker.start()
     app.extensions["personapulse.worker"] = worker
     atexit.register(worker.stop)

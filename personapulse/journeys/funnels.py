@@ -104,8 +104,13 @@ def as_exclusion(item: str | Mapping | FunnelStep | Exclusion, n_steps: int) -> 
     """Coerce an exclusion; a dict may hold step fields plus from_step / to_step."""
     if isinstance(item, Exclusion):
         exclusion = item
-    elif isinstance(item, Mapping) and ("from_step" in item or "to_step" in item):
-        fields = {k: v for k, v in item.items() if k not in ("from_step", "to_step")}
+    elif isinstance(item, Mapping) and ("from_step" in item or "to_step" in item or "step" in item):
+        # {"step": <step>, "from_step": …} (the HTTP shape) or the step's fields inline.
+        fields = (
+            item["step"]
+            if "step" in item
+            else {k: v for k, v in item.items() if k not in ("from_step", "to_step")}
+        )
         exclusion = Exclusion(as_step(fields), item.get("from_step", 1), item.get("to_step"))
     else:
         exclusion = Exclusion(as_step(item))

@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 
@@ -147,6 +148,27 @@ class _Heartbeat:
                 log.exception("heartbeat of %s failed", self.job_id)
 
 
+ORPHAN_CHECK_SECONDS = 30.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def requeue_orphans(store: Store) -> list[str]:
+    """Jobs whose worker on this host died (kill -9, OOM) run again now, not after the stale delay."""
+    requeued = job_queue.requeue_orphans(store.engine, socket.gethostname(), _pid_alive)
+    if requeued:
+        log.warning("re-queued %d job(s) whose worker died: %s", len(requeued), requeued)
+    return requeued
+
+
 class BackgroundWorker:
     """Polls the job table in a daemon thread until stopped."""
 
@@ -167,8 +189,12 @@ class BackgroundWorker:
 
     def _loop(self) -> None:
         poll = float(self.settings.get("WORKER_POLL_SECONDS", 1.0))
+        next_orphan_check = 0.0
         while not self._stop.is_set():
             try:
+                if time.monotonic() >= next_orphan_check:
+                    requeue_orphans(self.store)
+                    next_orphan_check = time.monotonic() + ORPHAN_CHECK_SECONDS
                 job_queue.fail_exhausted(self.store.engine)
                 schedule_due(self.store, self.settings)
                 delivered = deliver_due(self.store, self.settings)

@@ -29,9 +29,9 @@ def now_ms() -> int:
 class Store:
     """A database URL, its engine, and the migrations that shape it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int | None = None) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url)
+        self.engine: Engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
 
     def alembic_config(self) -> Config:
         config = Config()

@@ -34,8 +34,8 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``.
+def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
+    """Create an engine for ``url``; ``busy_timeout_ms``: SQLite's wait for the write lock.
 
     SQLite gets WAL (readers never block the writer), a busy timeout (several gunicorn workers wait for
     the write lock instead of failing) and ``BEGIN IMMEDIATE`` for write transactions, so two writers
@@ -45,6 +45,7 @@ def make_engine(url: str) -> Engine:
     paths that relied on SQLite's single writer take a named lock with :func:`serialize`.
     """
     url = normalise_url(url)
+    busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, future=True)
@@ -63,7 +64,7 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -77,7 +78,9 @@ def make_engine(url: str) -> Engine:
             driver.execute("BEGIN")
 
     if database and database != ":memory:" and fcntl is not None:
-        engine.info_writer_gate = WriterGate(f"{database}.writelock")  # type: ignore[attr-defined]
+        engine.info_writer_gate = WriterGate(  # type: ignore[attr-defined]
+            f"{database}.writelock", timeout_s=busy_timeout_ms / 1000
+        )
     return engine
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import orjson
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
@@ -190,3 +191,35 @@ def enqueue_if_due(
         )
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
     return _row_to_dict(row)
+
+
+def requeue_orphans(engine: Engine, host: str, alive: Callable[[int], bool]) -> list[str]:
+    """Put back in the queue the running jobs of this host whose worker process is gone.
+
+    ``locked_by`` is ``host:pid:thread``; a job claimed on ``host`` by a pid that ``alive`` says no
+    longer exists died with its process (kill -9, OOM, a crash), so it is queued again at once instead
+    of after STALE_AFTER_MS. Its attempts count is kept, so a job that kills its worker each time
+    still stops after MAX_ATTEMPTS. Returns the ids re-queued.
+    """
+    with read_connection(engine) as conn:
+        rows = conn.execute(
+            select(jobs.c.id, jobs.c.locked_by).where(
+                jobs.c.status == RUNNING, jobs.c.locked_by.like(f"{host}:%")
+            )
+        ).all()
+    orphans = []
+    for row in rows:
+        parts = (row.locked_by or "").split(":")
+        if len(parts) >= 2 and parts[-2].isdigit() and not alive(int(parts[-2])):
+            orphans.append((row.id, row.locked_by))
+    requeued = []
+    for job_id, locked_by in orphans:
+        with write_transaction(engine) as conn:
+            done = conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.status == RUNNING, jobs.c.locked_by == locked_by)
+                .values(status=QUEUED, locked_by=None)
+            )
+        if done.rowcount == 1:
+            requeued.append(job_id)
+    return requeued
