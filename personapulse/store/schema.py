@@ -381,3 +381,34 @@ llm_cache = Table(
     Column("answer", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
 )
+
+# --- Slack alerts through the outbox (revision 0006_dynamic) -----------------------------------
+
+# One row per Slack message (a shift, or a digest of several), written with the persona version
+# that found the shifts; attempts are logged in delivery_log under hook_id "slack".
+slack_outbox = Table(
+    "slack_outbox",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("webhook_key", String(40), nullable=False),
+    Column("webhook_url", String(2000), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("shift_ids", Text, nullable=False),
+    Column("digest", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger),
+    Index("ix_slack_outbox_due", "status", "next_attempt_ms"),
+)
+
+# The send gate: no message to a webhook before next_send_ms (one a second, across processes).
+slack_webhooks = Table(
+    "slack_webhooks",
+    metadata,
+    Column("webhook_key", String(40), primary_key=True),
+    Column("next_send_ms", BigInteger, nullable=False),
+)
