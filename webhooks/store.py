@@ -14,6 +14,9 @@ def init_app(app: Flask) -> None:
     if app.config.get("MIGRATE_ON_START", True):
         store.migrate()
     app.extensions[EXTENSION] = store
+    from personapulse.store.broker import configure
+
+    configure(store, app.config)  # the job table, or the Redis broker BROKER_URL names
 
 
 def get_store() -> Store:
