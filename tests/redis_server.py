@@ -17,6 +17,7 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("redis-server is not installed (make test-deps installs it)")
+        workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.process = subprocess.Popen(
             [
