@@ -385,7 +385,11 @@ def _write_narratives(store: Store, settings: dict) -> dict:
 
 @job_handler(REFRESH_JOB)
 def _refresh_job(store: Store, params: dict, settings: dict) -> dict:
+    from personapulse.services import journey_counters
+
     summary = refresh(store, params.get("config"), job_id=params.get("job_id"), settings=settings)
+    # The full refresh also recomputes every journey counter (arrivals update them in between).
+    summary["journey_counters"] = journey_counters.rebuild(store)
     if settings.get("AIRTABLE_TOKEN") and settings.get("AIRTABLE_BASE_ID"):
         # Airtable mirrors every new version; the sync is its own job (rate-limited, resumable).
         from personapulse.store import broker as job_queue
@@ -398,7 +402,13 @@ def _refresh_job(store: Store, params: dict, settings: dict) -> dict:
 
 @job_handler("personas.update_users")
 def _update_users_job(store: Store, params: dict, _settings: dict) -> dict:
-    return update_users(store, params.get("people", []))
+    from personapulse.services import journey_counters
+
+    people = params.get("people", [])
+    result = update_users(store, people)
+    resolved = [pid for ref in people if (pid := resolve_person(store.engine, ref)) is not None]
+    result["journey_counters"] = journey_counters.update_people(store, resolved)
+    return result
 
 
 def update_users(store: Store, people: list[str]) -> dict:

@@ -412,3 +412,32 @@ slack_webhooks = Table(
     Column("webhook_key", String(40), primary_key=True),
     Column("next_send_ms", BigInteger, nullable=False),
 )
+
+# Incremental journey counters, per person (personapulse.services.journey_counters).
+journey_people = Table(
+    "journey_people",
+    metadata,
+    Column("person_id", String(200), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("sessions", Integer, nullable=False),
+    Column("steps", Integer, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+journey_transitions = Table(
+    "journey_transitions",
+    metadata,
+    Column("person_id", String(200), primary_key=True),
+    Column("step_number", Integer, primary_key=True),
+    Column("source", String(1000), primary_key=True),
+    Column("target", String(1000), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+journey_step_counts = Table(
+    "journey_step_counts",
+    metadata,
+    Column("person_id", String(200), primary_key=True),
+    Column("step", String(1000), primary_key=True),
+    Column("count", Integer, nullable=False),
+)

@@ -1,4 +1,5 @@
-"""Slack alerts through the durable outbox: one row per message, and a send gate per webhook.
+"""Slack alerts through the durable outbox (one row per message, a send gate per webhook) and
+incremental journey counters per person.
 
 Revision ID: 0006_dynamic
 Revises: 0003
@@ -37,8 +38,32 @@ def upgrade() -> None:
         sa.Column("webhook_key", sa.String(40), primary_key=True),
         sa.Column("next_send_ms", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "journey_people",
+        sa.Column("person_id", sa.String(200), primary_key=True),
+        sa.Column("path", sa.Text, nullable=False),
+        sa.Column("sessions", sa.Integer, nullable=False),
+        sa.Column("steps", sa.Integer, nullable=False),
+        sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "journey_transitions",
+        sa.Column("person_id", sa.String(200), primary_key=True),
+        sa.Column("step_number", sa.Integer, primary_key=True),
+        sa.Column("source", sa.String(1000), primary_key=True),
+        sa.Column("target", sa.String(1000), primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "journey_step_counts",
+        sa.Column("person_id", sa.String(200), primary_key=True),
+        sa.Column("step", sa.String(1000), primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    for table in ("journey_step_counts", "journey_transitions", "journey_people"):
+        op.drop_table(table)
     op.drop_table("slack_webhooks")
     op.drop_table("slack_outbox")
