@@ -112,9 +112,27 @@ def _open_gate(conn: Connection, key: str, now: int) -> bool:
     return True
 
 
+def _anything_sendable(engine: Engine, now: int) -> bool:
+    """A cheap read first, so idle workers never take the write lock just to find nothing."""
+    with read_connection(engine) as conn:
+        due = (
+            select(slack_outbox.c.id)
+            .outerjoin(slack_webhooks, slack_webhooks.c.webhook_key == slack_outbox.c.webhook_key)
+            .where(
+                slack_outbox.c.status == PENDING,
+                slack_outbox.c.next_attempt_ms <= now,
+                (slack_webhooks.c.next_send_ms.is_(None)) | (slack_webhooks.c.next_send_ms <= now),
+            )
+            .limit(1)
+        )
+        return conn.execute(due).first() is not None
+
+
 def _claim_one(engine: Engine) -> dict | None:
     """The oldest due message whose webhook may be sent to now, leased; None when there is none."""
     now = now_ms()
+    if not _anything_sendable(engine, now):
+        return None
     with write_transaction(engine) as conn:
         rows = (
             conn.execute(

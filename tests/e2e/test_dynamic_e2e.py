@@ -228,6 +228,7 @@ def test_pending_deliveries_survive_a_restart(tmp_path):
         receiver.stop()
 
 
+@pytest.mark.timeout(1500)  # a demo, two refreshes and a restart: slow on a loaded machine
 def test_a_pending_slack_alert_survives_a_restart(tmp_path):
     """Slack is down when a refresh finds the planted spike: the alert waits in the outbox, and
     the restarted service sends it once Slack answers (through slack_sdk's WebhookClient)."""
