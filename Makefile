@@ -26,8 +26,10 @@ $(N8N_VALIDATOR): n8n_workflows/validator/package-lock.json
 	cd n8n_workflows/validator && npm ci --ignore-scripts --no-audit --no-fund
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); wrk drives the ingest bench.
+# The Redis broker's tests start Debian's redis-server on 127.0.0.1.
 test-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core)
+	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server)
 
 # Demo data into embedded SQLite (var/), personas refreshed, then the service on $(BIND).
 run: setup

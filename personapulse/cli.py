@@ -21,6 +21,9 @@ BATCH_SIZE = 5_000
 def _store(settings: dict[str, Any]) -> Store:
     store = Store(settings["DATABASE_URL"])
     store.migrate()
+    from personapulse.store.broker import configure
+
+    configure(store, settings)  # the job table, or the Redis broker BROKER_URL names
     return store
 
 

@@ -30,8 +30,14 @@ DEFAULTS: dict[str, Any] = {
     # Who shapes the personas: "identified" users (anonymous visitors are scored afterwards) or
     # "everyone".
     "PERSONAS_FIT_ON": "identified",
-    # Full persona refresh on a schedule: every this many hours (0 turns it off); on demand anytime.
-    "REFRESH_EVERY_HOURS": 24.0,
+    # Full persona refresh on a schedule: a cron expression in UTC (daily at 03:00; "off" turns it
+    # off), or every this many hours when REFRESH_EVERY_HOURS > 0 (which then replaces the cron).
+    # On demand anytime.
+    "REFRESH_CRON": "0 3 * * *",
+    "REFRESH_EVERY_HOURS": 0.0,
+    # A Redis job broker for scale (redis://host:6379/0, extra personapulse[redis]); empty: the
+    # store's own job table.
+    "BROKER_URL": "",
     # Rescore the people behind new events and reviews against the current personas (a job).
     "INCREMENTAL_UPDATES": True,
     # Outbound webhooks: https only and no private or loopback targets unless these are set

@@ -76,6 +76,7 @@ def start_service(
         "PERSONAPULSE_WORKER_POLL_SECONDS": "0.2",
         # Tests decide when personas are refreshed (a test of the schedule turns it on).
         "PERSONAPULSE_REFRESH_EVERY_HOURS": "0",
+        "PERSONAPULSE_REFRESH_CRON": "off",
         **(extra_env or {}),
     }
     token = _cli("keys", "create", "--name", "e2e", env=env).strip().splitlines()[-1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from personapulse.services.airtable import SYNC_JOB, config_from_settings
-from personapulse.store import jobs as job_queue
+from personapulse.store import broker as job_queue
 from webhooks.auth import require_scope
 from webhooks.errors import ApiError
 from webhooks.jobs import accepted

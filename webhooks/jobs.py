@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, url_for
 
-from personapulse.store import jobs as job_queue
+from personapulse.store import broker as job_queue
 from webhooks.auth import require_scope
 from webhooks.errors import ApiError
 from webhooks.openapi import documented

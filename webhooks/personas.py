@@ -8,7 +8,7 @@ from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from personapulse.services import personas as persona_service
-from personapulse.store import jobs as job_queue
+from personapulse.store import broker as job_queue
 from webhooks.auth import require_scope
 from webhooks.errors import ApiError, invalid_fields
 from webhooks.jobs import accepted

@@ -19,6 +19,11 @@ def init_app(app: Flask) -> None:
     # … requests wait at most DB_LOCK_TIMEOUT_SECONDS, then answer 503 with Retry-After.
     timeout_ms = int(float(app.config.get("DB_LOCK_TIMEOUT_SECONDS", 5)) * 1000)
     app.extensions[EXTENSION] = Store(url, busy_timeout_ms=timeout_ms)
+    from personapulse.store.broker import configure
+
+    configure(
+        app.extensions[EXTENSION], app.config
+    )  # the job table, or the Redis broker BROKER_URL names
 
 
 def get_store() -> Store:

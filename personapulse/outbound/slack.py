@@ -81,6 +81,7 @@ class SlackResult:
     shift_ids: list[str] = field(default_factory=list)
     digest: bool = False
     error: str | None = None
+    duration_ms: float = 0.0
 
 
 class _UrlIntervalLimiter:
@@ -354,17 +355,28 @@ class SlackNotifier:
         """Send the shifts; one :class:`SlackResult` per POST. Never raises for delivery errors."""
         results = []
         for payload, ids, digest in self.messages(shifts, persona_names=persona_names):
-            results.append(self._send(payload, ids, digest))
+            results.append(self.send(payload, ids, digest))
         return results
 
-    def _send(self, payload: dict[str, Any], ids: list[str], digest: bool) -> SlackResult:
+    def send(self, payload: Mapping[str, Any], ids: list[str], digest: bool) -> SlackResult:
+        """POST one payload from :meth:`messages` (the outbox stores them and sends them later)."""
+
         def post():
             return self.client.send(text=payload["text"], blocks=payload["blocks"])
 
+        started = time.perf_counter()
         try:
             response = _LIMITER.run(self.webhook_url, self.min_interval_seconds, post)
         except Exception as exc:  # delivery failures are reported, not raised
-            return SlackResult(False, None, "", ids, digest, f"{type(exc).__name__}: {exc}")
+            return SlackResult(
+                False,
+                None,
+                "",
+                ids,
+                digest,
+                f"{type(exc).__name__}: {exc}",
+                (time.perf_counter() - started) * 1000,
+            )
         ok = response.status_code == 200 and response.body == "ok"
         return SlackResult(
             ok,
@@ -373,4 +385,5 @@ class SlackNotifier:
             ids,
             digest,
             None if ok else f"Slack answered {response.status_code}: {response.body}",
+            (time.perf_counter() - started) * 1000,
         )

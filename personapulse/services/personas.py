@@ -243,7 +243,15 @@ def refresh(
             "shifts": len(found_shifts),
         }
         _record_shifts_and_emit(conn, version_id, result, current_profiles, found_shifts, summary)
-    _notify_slack(found_shifts, settings or {})
+        # Slack alerts go through the durable outbox, committed with the shifts they announce.
+        from personapulse.services.slack_outbox import enqueue_alerts
+
+        enqueue_alerts(
+            conn,
+            found_shifts,
+            settings or {},
+            persona_names={p["persona_id"]: p["name"] for p in current_profiles},
+        )
     summary["narratives"] = _write_narratives(store, settings or {})
     return {
         **summary,
@@ -377,25 +385,16 @@ def _write_narratives(store: Store, settings: dict) -> dict:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
-def _notify_slack(found_shifts: list[dict], settings: dict) -> None:
-    """Alert Slack after the version is committed (best effort: the library retries 429s)."""
-    url = settings.get("SLACK_WEBHOOK_URL")
-    if not url or not found_shifts:
-        return
-    from personapulse.outbound.slack import SlackNotifier
-
-    try:
-        SlackNotifier(url, dashboard_url=settings.get("DASHBOARD_URL")).notify(found_shifts)
-    except Exception:  # an alert must never undo a refresh
-        logging.getLogger(__name__).exception("Slack alert failed")
-
-
 @job_handler(REFRESH_JOB)
 def _refresh_job(store: Store, params: dict, settings: dict) -> dict:
+    from personapulse.services import journey_counters
+
     summary = refresh(store, params.get("config"), job_id=params.get("job_id"), settings=settings)
+    # The full refresh also recomputes every journey counter (arrivals update them in between).
+    summary["journey_counters"] = journey_counters.rebuild(store)
     if settings.get("AIRTABLE_TOKEN") and settings.get("AIRTABLE_BASE_ID"):
         # Airtable mirrors every new version; the sync is its own job (rate-limited, resumable).
-        from personapulse.store import jobs as job_queue
+        from personapulse.store import broker as job_queue
 
         summary["airtable_job_id"] = job_queue.enqueue(
             store.engine, "airtable.sync", {}, dedupe=True
@@ -405,7 +404,13 @@ def _refresh_job(store: Store, params: dict, settings: dict) -> dict:
 
 @job_handler("personas.update_users")
 def _update_users_job(store: Store, params: dict, _settings: dict) -> dict:
-    return update_users(store, params.get("people", []))
+    from personapulse.services import journey_counters
+
+    people = params.get("people", [])
+    result = update_users(store, people)
+    resolved = [pid for ref in people if (pid := resolve_person(store.engine, ref)) is not None]
+    result["journey_counters"] = journey_counters.update_people(store, resolved)
+    return result
 
 
 def update_users(store: Store, people: list[str]) -> dict:

@@ -10,15 +10,17 @@ import time
 import traceback
 from collections.abc import Callable
 
-from personapulse.store import Store
-from personapulse.store import jobs as job_queue
+from personapulse.store import Store, now_ms
+from personapulse.store import broker as job_queue
 
 
 def deliver_due(store: Store, settings: dict) -> int:
-    """Outbound webhook deliveries that are due (imported late: the outbox needs the SSRF guard)."""
+    """Outbound webhook deliveries and Slack alerts that are due (imported late: the outbox needs
+    the SSRF guard)."""
     from personapulse.services.outbound import deliver_due as deliver
+    from personapulse.services.slack_outbox import deliver_due as deliver_slack
 
-    return deliver(store, settings)
+    return deliver(store, settings) + deliver_slack(store, settings)
 
 
 log = logging.getLogger(__name__)
@@ -72,17 +74,48 @@ def schedule_rescoring(store: Store) -> dict | None:
     return job_queue.enqueue(store.engine, "personas.update_dirty", {}, dedupe=True)
 
 
-def schedule_due(store: Store, settings: dict) -> dict | None:
-    """Queue the scheduled full refresh when it is due (``REFRESH_EVERY_HOURS``; 0 = never).
+def refresh_due_since(settings: dict, now_ms_: int) -> int | None:
+    """The time (ms) since which a scheduled full refresh is owed, or None when none is scheduled.
 
-    Nothing is queued for an empty store, and a refresh requested on demand resets the clock.
-    People marked for rescoring get their job here too (it is not the return value).
+    ``REFRESH_CRON`` (a five-field cron expression in UTC, ``"0 3 * * *"`` = daily at 03:00 by
+    default; ``""`` or ``"off"`` turns it off) names the times; a positive ``REFRESH_EVERY_HOURS``
+    replaces it with a plain interval. A refresh is owed when none ran since that time.
+    """
+    hours = float(settings.get("REFRESH_EVERY_HOURS") or 0)
+    if hours > 0:
+        return now_ms_ - int(hours * 3_600_000)
+    expression = str(settings.get("REFRESH_CRON") or "").strip()
+    if not expression or expression.lower() in ("off", "none", "never"):
+        return None
+    return previous_fire_ms(expression, now_ms_)
+
+
+def previous_fire_ms(expression: str, now_ms_: int) -> int:
+    """The latest time at or before ``now_ms_`` that the cron expression names (UTC)."""
+    from datetime import UTC, datetime
+
+    from croniter import croniter
+
+    if not croniter.is_valid(expression):
+        raise ValueError(f"REFRESH_CRON {expression!r} is not a valid cron expression")
+    # get_prev is strictly before its start (cron times are whole minutes): start a second later
+    # so a fire time equal to now counts.
+    start = datetime.fromtimestamp(now_ms_ // 1000 + 1, UTC)
+    return int(croniter(expression, start).get_prev(datetime).timestamp() * 1000)
+
+
+def schedule_due(store: Store, settings: dict) -> dict | None:
+    """Queue the scheduled full refresh when it is due (see ``refresh_due_since``).
+
+    Nothing is queued for an empty store, and a refresh requested on demand (or run from the CLI)
+    since the due time counts as the scheduled one. People marked for rescoring get their job here
+    too (it is not the return value).
     """
     schedule_rescoring(store)
-    hours = float(settings.get("REFRESH_EVERY_HOURS") or 0)
-    if hours <= 0:
+    now = now_ms()
+    since = refresh_due_since(settings, now)
+    if since is None:
         return None
-    every_ms = int(hours * 3_600_000)
     with store.engine.connect() as conn:
         has_events = conn.exec_driver_sql("SELECT 1 FROM events LIMIT 1").first() is not None
         newest_version_ms = conn.exec_driver_sql(
@@ -91,10 +124,10 @@ def schedule_due(store: Store, settings: dict) -> dict | None:
     if not has_events:
         return None
     # A refresh run from the CLI leaves a version but no job: it counts as the last run too.
-    if newest_version_ms is not None and newest_version_ms > job_queue.now_ms() - every_ms:
+    if newest_version_ms is not None and newest_version_ms > since:
         return None
     return job_queue.enqueue_if_due(
-        store.engine, "personas.refresh", every_ms, {"config": {}, "scheduled": True}
+        store.engine, "personas.refresh", max(1, now - since), {"config": {}, "scheduled": True}
     )
 
 

@@ -409,3 +409,64 @@ dirty_people = Table(
     Column("version", Integer, nullable=False),
     Index("ix_dirty_people_marked", "marked_ms"),
 )
+
+
+# --- Slack alerts through the outbox (revision 0006_dynamic) -----------------------------------
+
+# One row per Slack message (a shift, or a digest of several), written with the persona version
+# that found the shifts; attempts are logged in delivery_log under hook_id "slack".
+slack_outbox = Table(
+    "slack_outbox",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("webhook_key", String(40), nullable=False),
+    Column("webhook_url", String(2000), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("shift_ids", Text, nullable=False),
+    Column("digest", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger),
+    Index("ix_slack_outbox_due", "status", "next_attempt_ms"),
+)
+
+# The send gate: no message to a webhook before next_send_ms (one a second, across processes).
+slack_webhooks = Table(
+    "slack_webhooks",
+    metadata,
+    Column("webhook_key", String(40), primary_key=True),
+    Column("next_send_ms", BigInteger, nullable=False),
+)
+
+# Incremental journey counters, per person (personapulse.services.journey_counters).
+journey_people = Table(
+    "journey_people",
+    metadata,
+    Column("person_id", String(200), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("sessions", Integer, nullable=False),
+    Column("steps", Integer, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+
+journey_transitions = Table(
+    "journey_transitions",
+    metadata,
+    Column("person_id", String(200), primary_key=True),
+    Column("step_number", Integer, primary_key=True),
+    Column("source", String(1000), primary_key=True),
+    Column("target", String(1000), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+journey_step_counts = Table(
+    "journey_step_counts",
+    metadata,
+    Column("person_id", String(200), primary_key=True),
+    Column("step", String(1000), primary_key=True),
+    Column("count", Integer, nullable=False),
+)

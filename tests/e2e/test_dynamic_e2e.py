@@ -226,3 +226,50 @@ def test_pending_deliveries_survive_a_restart(tmp_path):
     finally:
         restarted.stop()
         receiver.stop()
+
+
+@pytest.mark.timeout(1500)  # a demo, two refreshes and a restart: slow on a loaded machine
+def test_a_pending_slack_alert_survives_a_restart(tmp_path):
+    """Slack is down when a refresh finds the planted spike: the alert waits in the outbox, and
+    the restarted service sends it once Slack answers (through slack_sdk's WebhookClient)."""
+    from tests.outbound.slack_receiver import SlackReceiver
+
+    port = free_port()  # nobody listens there yet: the alert fails and stays pending
+    slack_url = f"http://127.0.0.1:{port}/services/T000/B000/XXXX"
+    env = {
+        **HOOK_ENV,
+        "PERSONAPULSE_SLACK_WEBHOOK_URL": slack_url,
+        # Retries every 3 s for two minutes: still pending when the service stops.
+        "PERSONAPULSE_HOOK_RETRY_SCHEDULE": ",".join(["3"] * 40),
+    }
+    service = start_service(tmp_path, extra_env=env)
+    api = Api(service)
+    try:
+        service.cli("demo", "--users", "500", "--seed", "21", "--no-key")
+        assert api.refresh(k_max=6)["status"] == "succeeded"
+        personas = api.get("/v1/personas").json()["personas"]
+        target = max(personas, key=lambda p: p["size"])["persona_id"]
+        assert api.post("/v1/reviews", _spike_reviews(api, target)).status_code == 200
+        refreshed = api.refresh(k_max=6)
+        assert refreshed["status"] == "succeeded"
+        assert any("shipping" in s for s in refreshed["result"]["shifts"]), refreshed["result"]
+        _wait(
+            lambda: api.get("/v1/hooks/slack/deliveries").json()["deliveries"],
+            what="a failed Slack attempt",
+        )
+    finally:
+        service.stop()
+
+    with SlackReceiver(port=port) as slack:
+        restarted = start_service(tmp_path, extra_env=env)
+        try:
+            _wait(lambda: slack.received, what="the Slack alert after the restart")
+            time.sleep(2)  # nothing more is pending: the alert is not sent twice
+            history = Api(restarted).get("/v1/hooks/slack/deliveries").json()["deliveries"]
+        finally:
+            restarted.stop()
+    blocks = [payload["blocks"] for _, payload in slack.received]
+    assert any("shipping" in str(b).lower() for b in blocks)
+    assert len({str(b) for b in blocks}) == len(blocks), "each alert arrives once"
+    assert history[0]["status_code"] == 200
+    assert any(d["status_code"] is None for d in history[1:]), "the failed attempts are logged"

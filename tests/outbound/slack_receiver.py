@@ -2,7 +2,8 @@
 
 Speaks the incoming-webhook protocol: POST a JSON body, get ``200 ok`` (text/html); bad JSON or a
 body with neither ``text`` nor ``blocks`` gets ``400 invalid_payload`` / ``no_text``. Queue
-``rate_limit(n)`` to answer the next n POSTs with ``429 rate_limited`` and ``Retry-After: 1``.
+``rate_limit(n)`` to answer the next n POSTs with ``429 rate_limited`` and ``Retry-After: 1``, and
+``fail(n)`` to answer them with ``500`` (an outage). ``port`` fixes the port (a restart test).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class SlackReceiver:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.received: list[tuple[float, dict]] = []  # (monotonic arrival time, payload)
         self.attempts: list[tuple[float, int]] = []  # (arrival, status answered)
         self._rate_limited = 0
+        self._failing = 0
         self._lock = threading.Lock()
         receiver = self
 
@@ -27,9 +29,16 @@ class SlackReceiver:
                 raw = self.rfile.read(length)
                 arrived = time.monotonic()
                 with receiver._lock:
-                    limited = receiver._rate_limited > 0
+                    failing = receiver._failing > 0
+                    if failing:
+                        receiver._failing -= 1
+                    limited = not failing and receiver._rate_limited > 0
                     if limited:
                         receiver._rate_limited -= 1
+                if failing:
+                    receiver.attempts.append((arrived, 500))
+                    self._answer(500, "internal_error")
+                    return
                 if limited:
                     receiver.attempts.append((arrived, 429))
                     self._answer(429, "rate_limited", {"Retry-After": "1"})
@@ -61,13 +70,17 @@ class SlackReceiver:
             def log_message(self, *args):  # keep test output quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/services/T000/B000/XXXX"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def rate_limit(self, times: int = 1) -> None:
         with self._lock:
             self._rate_limited += times
+
+    def fail(self, times: int = 1) -> None:
+        with self._lock:
+            self._failing += times
 
     def __enter__(self) -> SlackReceiver:
         self._thread.start()

@@ -100,8 +100,10 @@ def test_airtable_sync_through_the_service_keeps_human_edits(store):
 
 def test_refresh_alerts_slack_about_the_planted_spike(store):
     """The demo plants a delivery-pain spike in the last week: a refresh must say so in Slack."""
+    import time
     from datetime import UTC, datetime, timedelta
 
+    from personapulse.services import slack_outbox
     from personapulse.services.ingestion import ingest, parse
     from tests.outbound.slack_receiver import SlackReceiver
 
@@ -134,14 +136,18 @@ def test_refresh_alerts_slack_about_the_planted_spike(store):
         slack.rate_limit(
             1
         )  # the first attempt gets 429 + Retry-After; the library waits and retries
-        summary = persona_service.refresh(
-            store,
-            {"k_max": 5, "bootstrap": 3},
-            settings={
-                "SLACK_WEBHOOK_URL": slack.url,
-                "DASHBOARD_URL": "http://127.0.0.1:8000/dashboard",
-            },
-        )
+        settings = {
+            "SLACK_WEBHOOK_URL": slack.url,
+            "DASHBOARD_URL": "http://127.0.0.1:8000/dashboard",
+        }
+        summary = persona_service.refresh(store, {"k_max": 5, "bootstrap": 3}, settings=settings)
+        assert not slack.attempts, "alerts are queued with the version, sent by the worker"
+        # One message a second to a webhook: the worker sends them as the gate opens.
+        deadline = time.monotonic() + 120
+        while slack_outbox.pending(store.engine) and time.monotonic() < deadline:
+            slack_outbox.deliver_due(store, settings)
+            time.sleep(0.2)
+        assert not slack_outbox.pending(store.engine)
     assert any("shipping" in shift for shift in summary["shifts"]), summary["shifts"]
     assert [status for _, status in slack.attempts][:2] == [429, 200]
     messages = [payload["blocks"] for _, payload in slack.received]
