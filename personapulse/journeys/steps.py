@@ -9,7 +9,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from personapulse.journeys._frame import ns_to_datetime, order_events, require_columns
+from personapulse.journeys._frame import (
+    factorize,
+    ns_to_datetime,
+    order_events,
+    require_columns,
+)
 
 # (regex, replacement) pairs applied in order to page paths; ids become placeholders so
 # /recipes/123 and /recipes/456 are the same step.
@@ -119,7 +124,7 @@ def to_steps(
     page_codes = np.full(n, -1, dtype=np.int64)
     page_uniques: list[str] = []
     if source in ("auto", "page_path"):
-        raw_codes, raw_uniques = pd.factorize(events[page_path_col].to_numpy(dtype=object))
+        raw_codes, raw_uniques = factorize(events[page_path_col])
         cleaned = [clean_path(str(value), pairs) for value in raw_uniques]
         clean_codes, clean_uniques = pd.factorize(np.asarray(cleaned, dtype=object))
         page_uniques = list(clean_uniques)
@@ -129,7 +134,7 @@ def to_steps(
     event_codes = np.full(n, -1, dtype=np.int64)
     event_uniques: list[str] = []
     if source in ("auto", "event"):
-        raw_event_codes, uniques = pd.factorize(events[event_col].to_numpy(dtype=object))
+        raw_event_codes, uniques = factorize(events[event_col])
         event_codes = raw_event_codes.astype(np.int64)
         event_uniques = [str(value) for value in uniques]
 
@@ -141,7 +146,7 @@ def to_steps(
     page_step = page_map[page_codes]
     event_step = event_map[event_codes]
     if type_col in events.columns:
-        type_codes, type_uniques = pd.factorize(events[type_col].to_numpy(dtype=object))
+        type_codes, type_uniques = factorize(events[type_col])
         page_type = np.array([t in PAGE_TYPES for t in type_uniques] + [False], dtype=bool)
         non_step_type = np.array([t in NON_STEP_TYPES for t in type_uniques] + [False], dtype=bool)
         is_page = page_type[type_codes]
