@@ -206,6 +206,21 @@ def factorize(
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
+def expand(uniques: np.ndarray, codes: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """``uniques[codes]`` as the column pandas would infer from it, built without a Python
+    object per row when that column holds strings (Arrow-backed ``str``)."""
+    uniques = np.asarray(uniques, dtype=object)
+    if uniques.size:
+        inferred = pd.Series(uniques).array
+        chunked = _arrow_chunks(inferred)
+        if chunked is not None:
+            import pyarrow as pa
+
+            taken = _combined(chunked).take(pa.array(np.asarray(codes, dtype=np.int64)))
+            return pd.arrays.ArrowStringArray(taken, dtype=inferred.dtype)
+    return uniques[codes]
+
+
 def as_object_array(values: pd.Series | np.ndarray) -> np.ndarray:
     """Strings as an object array (a copy) with missing values replaced by ""."""
     array = np.array(values, dtype=object, copy=True)
