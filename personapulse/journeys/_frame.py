@@ -103,7 +103,9 @@ def _arrow_chunks(array) -> object | None:
 def _combined(chunked):
     import pyarrow as pa
 
-    return chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
+    if isinstance(chunked, pa.ChunkedArray):
+        return chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+    return chunked
 
 
 def _dictionary_codes(arrow) -> tuple[np.ndarray, np.ndarray]:
@@ -148,6 +150,14 @@ def _string_words(arrow) -> tuple[np.ndarray, list[np.ndarray]] | None:
     return lengths, words
 
 
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Row of the first occurrence of codes 0, 1, 2, … (codes numbered by first appearance)."""
+    seen = np.empty(codes.size, dtype=np.int64)
+    seen[0] = -1
+    np.maximum.accumulate(codes[:-1], out=seen[1:])
+    return np.flatnonzero(codes > seen)
+
+
 def _factorize_many(arrow) -> tuple[np.ndarray, np.ndarray]:
     """Dictionary codes of a high-cardinality string array (ids): an integer hash table over
     the strings' bytes, every row checked against its code's first row (exact: on any
@@ -164,10 +174,7 @@ def _factorize_many(arrow) -> tuple[np.ndarray, np.ndarray]:
     n = codes.size
     if n == 0:
         return codes, np.zeros(0, dtype=object)
-    seen = np.empty(n, dtype=np.int64)
-    seen[0] = -1
-    np.maximum.accumulate(codes[:-1], out=seen[1:])
-    first_rows = np.flatnonzero(codes > seen)  # first row of codes 0, 1, 2, ...
+    first_rows = _first_rows(codes)
     representative = first_rows[codes]
     exact = bool(np.array_equal(lengths, lengths[representative]))
     for word in words:
@@ -240,6 +247,7 @@ class PersonTimeOrder:
     person_codes: np.ndarray
     person_uniques: np.ndarray
     times: np.ndarray
+    sessions: np.ndarray | None = None  # int64 session keys in sorted order, when trusted
 
     @cached_property
     def _person_blocks(self) -> tuple[np.ndarray, np.ndarray]:
@@ -391,6 +399,7 @@ def order_events(
             raise ValueError(f"{name} has missing person ids")
         times = sorted_times
     else:
+        sorted_sessions = None
         if isinstance(person_ids.dtype, pd.CategoricalDtype):
             # Steps frames carry person ids as categoricals: their codes need no hashing.
             codes = person_ids.cat.codes.to_numpy()
@@ -417,6 +426,7 @@ def order_events(
         person_codes=codes,
         person_uniques=np.asarray(uniques, dtype=object),
         times=times,
+        sessions=sorted_sessions,
     )
 
 
@@ -443,14 +453,19 @@ def sequence_hashes(items: np.ndarray, group_starts: np.ndarray, *, seed: int) -
         return np.zeros(0, dtype=np.uint64)
     sizes = np.diff(np.append(group_starts, n))
     position = np.arange(n, dtype=np.int64) - np.repeat(group_starts, sizes)
-    salted_position = mix64(position.astype(np.uint64) + np.uint64(seed))
-    terms = mix64(items.astype(np.uint64) ^ salted_position)
+    # Positions are small: mix each distinct one once and look the rest up.
+    salted = mix64(np.arange(int(sizes.max()), dtype=np.uint64) + np.uint64(seed))
+    terms = mix64(items.astype(np.uint64) ^ salted[position])
     summed = np.add.reduceat(terms, group_starts)
     return mix64(summed ^ mix64(sizes.astype(np.uint64) + np.uint64(seed * 7 + 1)))
 
 
 def combine_hashes(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Single int64 id per (first, second) pair via factorisation of the pair."""
+    codes, _ = pd.factorize(first, sort=False)
+    codes = codes.astype(np.int64, copy=False)
+    if codes.size and np.array_equal(second, second[_first_rows(codes)][codes]):
+        return codes  # numbered by first appearance, as the pair grouping below
     frame = pd.DataFrame({"a": first.view(np.int64), "b": second.view(np.int64)})
     return frame.groupby(["a", "b"], sort=False).ngroup().to_numpy(dtype=np.int64)
 

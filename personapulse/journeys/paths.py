@@ -80,7 +80,11 @@ def _prepare(
     session_starts = new_person.copy()
     session_keys = None
     if session_col in steps.columns:
-        session_keys = steps[session_col].to_numpy()[ordering.order]
+        session_keys = (
+            ordering.sessions
+            if ordering.sessions is not None and steps[session_col].dtype == np.int64
+            else steps[session_col].to_numpy()[ordering.order]
+        )
         session_starts[1:] |= session_keys[1:] != session_keys[:-1]
     # Channels are read once per session (not per row): object work stays small.
     session_first = np.flatnonzero(session_starts)

@@ -303,7 +303,11 @@ def session_channels(
     ordering = order_events(
         frame, person_col=person_col, timestamp_col=timestamp_col, session_col=session_col
     )
-    session_keys = frame[session_col].to_numpy(dtype=np.int64)[ordering.order]
+    session_keys = (
+        ordering.sessions
+        if ordering.sessions is not None
+        else frame[session_col].to_numpy(dtype=np.int64)[ordering.order]
+    )
     n = ordering.size
     starts_mask = np.ones(n, dtype=bool)
     starts_mask[1:] = session_keys[1:] != session_keys[:-1]

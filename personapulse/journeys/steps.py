@@ -169,7 +169,10 @@ def to_steps(
         same = np.zeros(rows.size, dtype=bool)
         same[1:] = (codes[1:] == codes[:-1]) & (persons[1:] == persons[:-1])
         if session_col in events.columns:
-            row_sessions = events[session_col].to_numpy()[order[rows]]
+            if ordering.sessions is not None and events[session_col].dtype == np.int64:
+                row_sessions = ordering.sessions[rows]
+            else:
+                row_sessions = events[session_col].to_numpy()[order[rows]]
             same[1:] &= row_sessions[1:] == row_sessions[:-1]
         rows, codes, persons = rows[~same], codes[~same], persons[~same]
 
@@ -212,5 +215,12 @@ def to_steps(
     }
     for column in carry:
         if column in events.columns and column not in data:
-            data[column] = events[column].to_numpy()[order[rows]]
+            if (
+                column == session_col
+                and ordering.sessions is not None
+                and events[column].dtype == np.int64
+            ):
+                data[column] = ordering.sessions[rows]
+            else:
+                data[column] = events[column].to_numpy()[order[rows]]
     return pd.DataFrame(data)
