@@ -336,6 +336,12 @@ def _persons_at(person_ids: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np
         uniques = np.where(at_new >= 0, categories[np.maximum(at_new, 0)], None)
         return new_person, np.asarray(uniques, dtype=object)
     chunked = _arrow_chunks(values)
+    cached = _cached_codes(chunked) if chunked is not None else None
+    if cached is not None and rows.size:
+        codes = cached[0][rows]
+        if codes.min() >= 0:
+            new_person = np.r_[True, codes[1:] != codes[:-1]]
+            return new_person, cached[1][codes[new_person]]
     if chunked is not None:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -481,6 +487,9 @@ def attach_personas(
     if assignments is None:
         return None
     require_columns(assignments, [person_col, persona_col], frame_name="assignments")
+    fast = _arrow_lookup(person_ids, assignments[person_col], assignments[persona_col])
+    if fast is not None:
+        return fast
     if assignments[person_col].duplicated().any():
         raise ValueError("assignments must hold at most one persona per person")
     mapping = pd.Series(
@@ -488,3 +497,40 @@ def attach_personas(
         index=assignments[person_col].to_numpy(dtype=object),
     )
     return pd.Series(person_ids.map(mapping).to_numpy(dtype=object), index=person_ids.index)
+
+
+def _arrow_lookup(person_ids: pd.Series, keys: pd.Series, values: pd.Series) -> pd.Series | None:
+    """The persona mapping of :func:`attach_personas` by an Arrow hash lookup, when person ids,
+    assignment ids and personas are all strings (None otherwise: the caller maps in Python)."""
+    key_chunks = _arrow_chunks(keys.array)
+    if key_chunks is None or not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    key_array = _combined(key_chunks)
+    if key_array.null_count:
+        return None
+    if pc.count_distinct(key_array, mode="all").as_py() != len(key_array):
+        raise ValueError("assignments must hold at most one persona per person")
+    ids = person_ids.array
+    id_chunks = _arrow_chunks(ids)
+    if id_chunks is not None:
+        id_array = _combined(id_chunks)
+        if id_array.null_count:
+            return None
+        if id_array.type != key_array.type:
+            id_array = id_array.cast(key_array.type)
+    else:
+        id_objects = np.asarray(ids, dtype=object)
+        if not all(isinstance(value, str) for value in id_objects):
+            return None
+        id_array = pa.array(id_objects, type=key_array.type)
+    position = pc.index_in(id_array, value_set=key_array).to_numpy(zero_copy_only=False)
+    found = ~np.isnan(position)
+    index = np.where(found, position, 0).astype(np.int64)
+    personas = values.to_numpy(dtype=object)
+    out = np.full(len(id_array), np.nan, dtype=object)
+    if personas.size:
+        out[found] = personas[index[found]]
+    return pd.Series(out, index=person_ids.index)

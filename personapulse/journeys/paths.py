@@ -24,6 +24,7 @@ import pandas as pd
 from personapulse.journeys._frame import (
     attach_personas,
     combine_hashes,
+    factorize,
     order_events,
     require_columns,
     sequence_hashes,
@@ -88,22 +89,36 @@ def _prepare(
         session_starts[1:] |= session_keys[1:] != session_keys[:-1]
     # Channels are read once per session (not per row): object work stays small.
     session_first = np.flatnonzero(session_starts)
-    channels = None
+    channel_codes = None
+    channel_uniques = np.zeros(0, dtype=object)
     if "channel" in steps.columns:
-        channels = steps["channel"].to_numpy(dtype=object)[ordering.order[session_first]]
+        channel_codes, channel_uniques = _codes_at(steps["channel"], ordering.order[session_first])
     elif sessions is not None and session_keys is not None:
         require_columns(sessions, [session_col, "channel"], frame_name="sessions")
-        lookup = pd.Series(
-            sessions["channel"].to_numpy(dtype=object), index=sessions[session_col].to_numpy()
-        )
-        channels = lookup.reindex(session_keys[session_first]).to_numpy(dtype=object)
+        keys = pd.Index(sessions[session_col].to_numpy())
+        if len(keys) == 0:
+            channel_codes = np.full(session_first.size, -1, dtype=np.int64)
+        elif keys.is_unique:
+            position = keys.get_indexer(session_keys[session_first])
+            channel_codes, channel_uniques = _codes_at(sessions["channel"], np.maximum(position, 0))
+            channel_codes = np.where(position >= 0, channel_codes, -1)
+        else:
+            lookup = pd.Series(sessions["channel"].to_numpy(dtype=object), index=keys)
+            channel_codes, channel_uniques = factorize(
+                lookup.reindex(session_keys[session_first]).to_numpy(dtype=object)
+            )
     labels = None
     label_names: list[str] = []
-    if channels is not None:
-        channels = np.where(pd.isna(channels), "direct", channels)
-        label_codes, label_uniques = pd.factorize(channels)
+    if channel_codes is not None:
+        # Missing channels are "direct"; labels numbered by first appearance of the channel.
+        with_direct = np.append(np.asarray(channel_uniques, dtype=object), "direct")
+        canonical, canonical_names = pd.factorize(with_direct)
+        per_session = canonical[np.where(channel_codes < 0, with_direct.size - 1, channel_codes)]
+        label_codes, first = pd.factorize(per_session)
+        label_uniques = np.asarray(canonical_names, dtype=object)[first]
         label_names = [channel_label(str(value)) for value in label_uniques] + [RETURN_LABEL]
-        returning = (channels == "direct") & ~new_person[session_first]
+        is_direct = np.asarray(label_uniques == "direct", dtype=bool)
+        returning = is_direct[label_codes] & ~new_person[session_first]
         session_labels = np.where(returning, len(label_names) - 1, label_codes).astype(np.int64)
         labels = np.repeat(session_labels, np.diff(np.append(session_first, n)))
     return _Journeys(
@@ -116,6 +131,15 @@ def _prepare(
         labels=labels,
         label_names=label_names,
     )
+
+
+def _codes_at(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factorised ``values`` at ``rows`` (-1 for missing), the whole column when it is Arrow
+    strings (cached), else only the rows."""
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        codes, uniques = factorize(values)
+        return codes[rows], uniques
+    return factorize(values.to_numpy(dtype=object)[rows])
 
 
 def _render_sessions(labelled_sessions: list[tuple[str | None, tuple[str, ...]]]) -> str:
