@@ -121,30 +121,41 @@ def to_steps(
 
     # Step codes are computed in input order on integer codes (strings are factorised
     # once per column) and permuted into (person, time) order once at the end.
-    page_codes = np.full(n, -1, dtype=np.int64)
+    page_lookup = np.full(1, -1, dtype=np.int64)  # raw page code -> cleaned page code
+    raw_codes = None
     page_uniques: list[str] = []
     if source in ("auto", "page_path"):
         raw_codes, raw_uniques = factorize(events[page_path_col])
         cleaned = [clean_path(str(value), pairs) for value in raw_uniques]
         clean_codes, clean_uniques = pd.factorize(np.asarray(cleaned, dtype=object))
         page_uniques = list(clean_uniques)
-        lookup = np.append(clean_codes, -1).astype(np.int64)  # -1 (missing) maps to -1
-        lookup[np.isin(lookup, [i for i, value in enumerate(page_uniques) if value == ""])] = -1
-        page_codes = lookup[raw_codes]
-    event_codes = np.full(n, -1, dtype=np.int64)
+        page_lookup = np.append(clean_codes, -1).astype(np.int64)  # -1 (missing) maps to -1
+        page_lookup[
+            np.isin(page_lookup, [i for i, value in enumerate(page_uniques) if value == ""])
+        ] = -1
+    raw_event_codes = None
     event_uniques: list[str] = []
     if source in ("auto", "event"):
         raw_event_codes, uniques = factorize(events[event_col])
-        event_codes = raw_event_codes.astype(np.int64)
         event_uniques = [str(value) for value in uniques]
 
     # One vocabulary: page steps first, then event names not already a page step name.
     categories = list(dict.fromkeys(page_uniques + event_uniques))
     position = {name: i for i, name in enumerate(categories)}
-    page_map = np.array([position[name] for name in page_uniques] + [-1], dtype=np.int64)
-    event_map = np.array([position[name] for name in event_uniques] + [-1], dtype=np.int64)
-    page_step = page_map[page_codes]
-    event_step = event_map[event_codes]
+    page_map = np.array([position[name] for name in page_uniques] + [-1], dtype=np.int32)
+    event_map = np.array([position[name] for name in event_uniques] + [-1], dtype=np.int32)
+    # Step code per row from the raw codes through one small table each (-1 reads the last
+    # entry, -1: missing stays missing).
+    page_step = (
+        page_map[page_lookup][raw_codes]
+        if raw_codes is not None
+        else np.full(n, -1, dtype=np.int32)
+    )
+    event_step = (
+        event_map[raw_event_codes]
+        if raw_event_codes is not None
+        else np.full(n, -1, dtype=np.int32)
+    )
     if type_col in events.columns:
         type_codes, type_uniques = factorize(events[type_col])
         page_type = np.array([t in PAGE_TYPES for t in type_uniques] + [False], dtype=bool)
@@ -213,6 +224,7 @@ def to_steps(
         "step": pd.Categorical.from_codes(codes, categories=categories),
         "step_index": (np.arange(rows.size) - block_first + 1).astype(np.int64),
     }
+    source_rows = None
     for column in carry:
         if column in events.columns and column not in data:
             if (
@@ -222,5 +234,7 @@ def to_steps(
             ):
                 data[column] = ordering.sessions[rows]
             else:
-                data[column] = events[column].to_numpy()[order[rows]]
+                if source_rows is None:
+                    source_rows = order[rows]
+                data[column] = events[column].to_numpy()[source_rows]
     return pd.DataFrame(data)
