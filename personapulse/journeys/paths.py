@@ -330,6 +330,80 @@ def top_paths(
     return summary[columns].reset_index(drop=True)
 
 
+def _count_edges(
+    numbers: np.ndarray,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    persons: np.ndarray,
+    personas: np.ndarray | None,
+    *,
+    n_codes: int,
+    n_persons: int,
+    persona_col: str,
+) -> pd.DataFrame:
+    """Transitions (count) and distinct persons (users) per [persona,] step_number, source,
+    target; groups in order of first appearance, as a pandas group-by with sort=False."""
+    group_cols = ["step_number", "source", "target"]
+    persona_codes = np.zeros(persons.size, dtype=np.int64)
+    persona_names = np.zeros(0, dtype=object)
+    if personas is not None:
+        codes, persona_names = pd.factorize(personas)
+        persona_codes = codes[persons].astype(np.int64, copy=False)
+        known = persona_codes >= 0
+        numbers, sources, targets, persons, persona_codes = (
+            numbers[known],
+            sources[known],
+            targets[known],
+            persons[known],
+            persona_codes[known],
+        )
+        group_cols = [persona_col, *group_cols]
+    n_numbers = int(numbers.max()) + 1 if numbers.size else 1
+    n_personas = max(len(persona_names), 1)
+    if n_personas * n_numbers * n_codes * n_codes >= 2**62 or (numbers.size and numbers.min() < 0):
+        frame = pd.DataFrame(
+            {"step_number": numbers, "source": sources, "target": targets, "person": persons}
+        )
+        if personas is not None:
+            frame.insert(0, persona_col, np.asarray(persona_names, dtype=object)[persona_codes])
+        return (
+            frame.groupby(group_cols, sort=False)
+            .agg(count=("person", "size"), users=("person", "nunique"))
+            .reset_index()
+        )
+    key = ((persona_codes * n_numbers + numbers) * n_codes + sources) * n_codes + targets
+    unique_keys, first_index, inverse, counts = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    if unique_keys.size * max(n_persons, 1) < 2**62:
+        pairs = np.unique(inverse.astype(np.int64) * max(n_persons, 1) + persons)
+        users = np.bincount(pairs // max(n_persons, 1), minlength=unique_keys.size)
+    else:
+        users = (
+            pd.DataFrame({"group": inverse, "person": persons})
+            .groupby("group")["person"]
+            .nunique()
+            .reindex(np.arange(unique_keys.size))
+            .to_numpy()
+        )
+    appearance = np.argsort(first_index, kind="stable")
+    unique_keys, counts, users = unique_keys[appearance], counts[appearance], users[appearance]
+    target = unique_keys % n_codes
+    rest = unique_keys // n_codes
+    source = rest % n_codes
+    rest //= n_codes
+    data = {
+        "step_number": (rest % n_numbers).astype(numbers.dtype, copy=False),
+        "source": source,
+        "target": target,
+        "count": counts.astype(np.int64),
+        "users": users.astype(np.int64),
+    }
+    if personas is not None:
+        data = {persona_col: np.asarray(persona_names, dtype=object)[rest // n_numbers], **data}
+    return pd.DataFrame(data)
+
+
 def transitions(
     steps: pd.DataFrame,
     *,
@@ -387,21 +461,24 @@ def transitions(
         targets = np.concatenate([targets, np.full(last_rows.size, exit_code)])
         numbers = np.concatenate([numbers, position[last_rows]])
         persons = np.concatenate([persons, journeys.persons[last_rows]])
-    frame = pd.DataFrame(
-        {"step_number": numbers, "source": sources, "target": targets, "person": persons}
-    )
     if max_step is not None:
-        frame = frame[frame["step_number"] <= max_step]
-    group_cols = ["step_number", "source", "target"]
+        keep = numbers <= max_step
+        numbers, sources, targets, persons = (
+            numbers[keep],
+            sources[keep],
+            targets[keep],
+            persons[keep],
+        )
     personas = _persona_of_codes(journeys, assignments, person_col, persona_col)
-    if personas is not None:
-        frame[persona_col] = personas[frame["person"].to_numpy()]
-        frame = frame[frame[persona_col].notna()]
-        group_cols = [persona_col, *group_cols]
-    edges = (
-        frame.groupby(group_cols, sort=False)
-        .agg(count=("person", "size"), users=("person", "nunique"))
-        .reset_index()
+    edges = _count_edges(
+        numbers,
+        sources.astype(np.int64, copy=False),
+        targets.astype(np.int64, copy=False),
+        persons,
+        personas,
+        n_codes=exit_code + 1,
+        n_persons=journeys.person_ids.size,
+        persona_col=persona_col,
     )
     labels = np.asarray([*names, exit_label], dtype=object)
     edges["source"] = labels[edges["source"].to_numpy()]
