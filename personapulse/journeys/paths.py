@@ -376,8 +376,9 @@ def _count_edges(
         key, return_index=True, return_inverse=True, return_counts=True
     )
     if unique_keys.size * max(n_persons, 1) < 2**62:
-        pairs = np.unique(inverse.astype(np.int64) * max(n_persons, 1) + persons)
-        users = np.bincount(pairs // max(n_persons, 1), minlength=unique_keys.size)
+        pairs = np.sort(inverse.astype(np.int64) * max(n_persons, 1) + persons)
+        distinct = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs
+        users = np.bincount(distinct // max(n_persons, 1), minlength=unique_keys.size)
     else:
         users = (
             pd.DataFrame({"group": inverse, "person": persons})
