@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_journeys.py                # 10,000,000 events
     .venv/bin/python bench/bench_journeys.py --events 1000000 --pm4py-events 1000000
 
-Reports wall seconds per stage, peak RSS of the process, and the speed ratio of our
+Reports wall and CPU seconds and the load average per stage, peak RSS of the process, and the speed ratio of our
 directly-follows graph + variants against pm4py's ``discover_dfg`` + ``get_variants`` on
 the same steps (pm4py is AGPL: used here and in tests only, never in personapulse/).
 """
@@ -93,12 +93,15 @@ def peak_rss_gb() -> float:
 
 
 def timed(label: str, results: dict, func, *args, **kwargs):
-    """Wall and CPU seconds: on a shared machine CPU time is the steadier of the two."""
+    """Wall and CPU (user + sys of this process) seconds and the 1-minute load average at the
+    end of the stage: on a shared machine CPU time is the steadier of the two."""
     start, start_cpu = time.perf_counter(), time.process_time()
     value = func(*args, **kwargs)
     results[label] = (time.perf_counter() - start, time.process_time() - start_cpu)
     wall, cpu = results[label]
-    print(f"  {label:<26} wall {wall:7.2f} s  cpu {cpu:7.2f} s  peak RSS {peak_rss_gb():5.2f} GB", flush=True)  # fmt: skip
+    load = os.getloadavg()[0]
+    print(f"  {label:<26} wall {wall:7.2f} s  cpu {cpu:7.2f} s  load {load:5.1f}"
+          f"  peak RSS {peak_rss_gb():5.2f} GB", flush=True)  # fmt: skip
     return value
 
 
@@ -158,7 +161,7 @@ def main() -> None:
     cpu = sum(c for _, c in results.values())
     print(
         f"TOTAL pipeline: wall {wall:.2f} s, cpu {cpu:.2f} s for {len(events):,} events;"
-        f" peak RSS {peak_rss_gb():.2f} GB"
+        f" peak RSS {peak_rss_gb():.2f} GB; load {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
     if args.pm4py_events:
         subset = (

@@ -29,6 +29,7 @@ import pandas as pd
 from personapulse.journeys._frame import (
     NS_PER_SECOND,
     attach_personas,
+    factorize,
     ns_to_datetime,
     order_events,
     require_columns,
@@ -141,7 +142,7 @@ class _Columns:
         if column not in self._codes:
             if column not in self.events.columns:
                 raise ValueError(f"events is missing column {column!r} used by a funnel step")
-            codes, uniques = pd.factorize(self.events[column].to_numpy(dtype=object))
+            codes, uniques = factorize(self.events[column])
             codes = codes[self.order]
             if column == self.page_path_col and self.replacements:
                 # Steps match cleaned paths, so "/recipes/:id" matches /recipes/123.

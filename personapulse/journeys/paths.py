@@ -24,6 +24,7 @@ import pandas as pd
 from personapulse.journeys._frame import (
     attach_personas,
     combine_hashes,
+    factorize,
     order_events,
     require_columns,
     sequence_hashes,
@@ -80,26 +81,44 @@ def _prepare(
     session_starts = new_person.copy()
     session_keys = None
     if session_col in steps.columns:
-        session_keys = steps[session_col].to_numpy()[ordering.order]
+        session_keys = (
+            ordering.sessions
+            if ordering.sessions is not None and steps[session_col].dtype == np.int64
+            else steps[session_col].to_numpy()[ordering.order]
+        )
         session_starts[1:] |= session_keys[1:] != session_keys[:-1]
     # Channels are read once per session (not per row): object work stays small.
     session_first = np.flatnonzero(session_starts)
-    channels = None
+    channel_codes = None
+    channel_uniques = np.zeros(0, dtype=object)
     if "channel" in steps.columns:
-        channels = steps["channel"].to_numpy(dtype=object)[ordering.order[session_first]]
+        channel_codes, channel_uniques = _codes_at(steps["channel"], ordering.order[session_first])
     elif sessions is not None and session_keys is not None:
         require_columns(sessions, [session_col, "channel"], frame_name="sessions")
-        lookup = pd.Series(
-            sessions["channel"].to_numpy(dtype=object), index=sessions[session_col].to_numpy()
-        )
-        channels = lookup.reindex(session_keys[session_first]).to_numpy(dtype=object)
+        keys = pd.Index(sessions[session_col].to_numpy())
+        if len(keys) == 0:
+            channel_codes = np.full(session_first.size, -1, dtype=np.int64)
+        elif keys.is_unique:
+            position = keys.get_indexer(session_keys[session_first])
+            channel_codes, channel_uniques = _codes_at(sessions["channel"], np.maximum(position, 0))
+            channel_codes = np.where(position >= 0, channel_codes, -1)
+        else:
+            lookup = pd.Series(sessions["channel"].to_numpy(dtype=object), index=keys)
+            channel_codes, channel_uniques = factorize(
+                lookup.reindex(session_keys[session_first]).to_numpy(dtype=object)
+            )
     labels = None
     label_names: list[str] = []
-    if channels is not None:
-        channels = np.where(pd.isna(channels), "direct", channels)
-        label_codes, label_uniques = pd.factorize(channels)
+    if channel_codes is not None:
+        # Missing channels are "direct"; labels numbered by first appearance of the channel.
+        with_direct = np.append(np.asarray(channel_uniques, dtype=object), "direct")
+        canonical, canonical_names = pd.factorize(with_direct)
+        per_session = canonical[np.where(channel_codes < 0, with_direct.size - 1, channel_codes)]
+        label_codes, first = pd.factorize(per_session)
+        label_uniques = np.asarray(canonical_names, dtype=object)[first]
         label_names = [channel_label(str(value)) for value in label_uniques] + [RETURN_LABEL]
-        returning = (channels == "direct") & ~new_person[session_first]
+        is_direct = np.asarray(label_uniques == "direct", dtype=bool)
+        returning = is_direct[label_codes] & ~new_person[session_first]
         session_labels = np.where(returning, len(label_names) - 1, label_codes).astype(np.int64)
         labels = np.repeat(session_labels, np.diff(np.append(session_first, n)))
     return _Journeys(
@@ -112,6 +131,15 @@ def _prepare(
         labels=labels,
         label_names=label_names,
     )
+
+
+def _codes_at(values: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factorised ``values`` at ``rows`` (-1 for missing), the whole column when it is Arrow
+    strings (cached), else only the rows."""
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        codes, uniques = factorize(values)
+        return codes[rows], uniques
+    return factorize(values.to_numpy(dtype=object)[rows])
 
 
 def _render_sessions(labelled_sessions: list[tuple[str | None, tuple[str, ...]]]) -> str:
@@ -302,6 +330,81 @@ def top_paths(
     return summary[columns].reset_index(drop=True)
 
 
+def _count_edges(
+    numbers: np.ndarray,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    persons: np.ndarray,
+    personas: np.ndarray | None,
+    *,
+    n_codes: int,
+    n_persons: int,
+    persona_col: str,
+) -> pd.DataFrame:
+    """Transitions (count) and distinct persons (users) per [persona,] step_number, source,
+    target; groups in order of first appearance, as a pandas group-by with sort=False."""
+    group_cols = ["step_number", "source", "target"]
+    persona_codes = np.zeros(persons.size, dtype=np.int64)
+    persona_names = np.zeros(0, dtype=object)
+    if personas is not None:
+        codes, persona_names = pd.factorize(personas)
+        persona_codes = codes[persons].astype(np.int64, copy=False)
+        known = persona_codes >= 0
+        numbers, sources, targets, persons, persona_codes = (
+            numbers[known],
+            sources[known],
+            targets[known],
+            persons[known],
+            persona_codes[known],
+        )
+        group_cols = [persona_col, *group_cols]
+    n_numbers = int(numbers.max()) + 1 if numbers.size else 1
+    n_personas = max(len(persona_names), 1)
+    if n_personas * n_numbers * n_codes * n_codes >= 2**62 or (numbers.size and numbers.min() < 0):
+        frame = pd.DataFrame(
+            {"step_number": numbers, "source": sources, "target": targets, "person": persons}
+        )
+        if personas is not None:
+            frame.insert(0, persona_col, np.asarray(persona_names, dtype=object)[persona_codes])
+        return (
+            frame.groupby(group_cols, sort=False)
+            .agg(count=("person", "size"), users=("person", "nunique"))
+            .reset_index()
+        )
+    key = ((persona_codes * n_numbers + numbers) * n_codes + sources) * n_codes + targets
+    unique_keys, first_index, inverse, counts = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    if unique_keys.size * max(n_persons, 1) < 2**62:
+        pairs = np.sort(inverse.astype(np.int64) * max(n_persons, 1) + persons)
+        distinct = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs
+        users = np.bincount(distinct // max(n_persons, 1), minlength=unique_keys.size)
+    else:
+        users = (
+            pd.DataFrame({"group": inverse, "person": persons})
+            .groupby("group")["person"]
+            .nunique()
+            .reindex(np.arange(unique_keys.size))
+            .to_numpy()
+        )
+    appearance = np.argsort(first_index, kind="stable")
+    unique_keys, counts, users = unique_keys[appearance], counts[appearance], users[appearance]
+    target = unique_keys % n_codes
+    rest = unique_keys // n_codes
+    source = rest % n_codes
+    rest //= n_codes
+    data = {
+        "step_number": (rest % n_numbers).astype(numbers.dtype, copy=False),
+        "source": source,
+        "target": target,
+        "count": counts.astype(np.int64),
+        "users": users.astype(np.int64),
+    }
+    if personas is not None:
+        data = {persona_col: np.asarray(persona_names, dtype=object)[rest // n_numbers], **data}
+    return pd.DataFrame(data)
+
+
 def transitions(
     steps: pd.DataFrame,
     *,
@@ -359,21 +462,24 @@ def transitions(
         targets = np.concatenate([targets, np.full(last_rows.size, exit_code)])
         numbers = np.concatenate([numbers, position[last_rows]])
         persons = np.concatenate([persons, journeys.persons[last_rows]])
-    frame = pd.DataFrame(
-        {"step_number": numbers, "source": sources, "target": targets, "person": persons}
-    )
     if max_step is not None:
-        frame = frame[frame["step_number"] <= max_step]
-    group_cols = ["step_number", "source", "target"]
+        keep = numbers <= max_step
+        numbers, sources, targets, persons = (
+            numbers[keep],
+            sources[keep],
+            targets[keep],
+            persons[keep],
+        )
     personas = _persona_of_codes(journeys, assignments, person_col, persona_col)
-    if personas is not None:
-        frame[persona_col] = personas[frame["person"].to_numpy()]
-        frame = frame[frame[persona_col].notna()]
-        group_cols = [persona_col, *group_cols]
-    edges = (
-        frame.groupby(group_cols, sort=False)
-        .agg(count=("person", "size"), users=("person", "nunique"))
-        .reset_index()
+    edges = _count_edges(
+        numbers,
+        sources.astype(np.int64, copy=False),
+        targets.astype(np.int64, copy=False),
+        persons,
+        personas,
+        n_codes=exit_code + 1,
+        n_persons=journeys.person_ids.size,
+        persona_col=persona_col,
     )
     labels = np.asarray([*names, exit_label], dtype=object)
     edges["source"] = labels[edges["source"].to_numpy()]

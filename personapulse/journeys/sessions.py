@@ -17,6 +17,8 @@ import pandas as pd
 from personapulse.journeys._frame import (
     NS_PER_SECOND,
     as_object_array,
+    expand,
+    factorize,
     ns_to_datetime,
     order_events,
     require_columns,
@@ -301,7 +303,11 @@ def session_channels(
     ordering = order_events(
         frame, person_col=person_col, timestamp_col=timestamp_col, session_col=session_col
     )
-    session_keys = frame[session_col].to_numpy(dtype=np.int64)[ordering.order]
+    session_keys = (
+        ordering.sessions
+        if ordering.sessions is not None
+        else frame[session_col].to_numpy(dtype=np.int64)[ordering.order]
+    )
     n = ordering.size
     starts_mask = np.ones(n, dtype=bool)
     starts_mask[1:] = session_keys[1:] != session_keys[:-1]
@@ -309,49 +315,101 @@ def session_channels(
     last_rows = np.append(first_rows[1:], n)[: first_rows.size] - 1
     first_input_rows = ordering.order[first_rows]
 
-    def first_values(column: str) -> np.ndarray:
+    def first_values(column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Codes and uniques of the column at each session's first row, missing as ""."""
         if column not in frame.columns:
-            return np.full(first_rows.size, "", dtype=object)
-        return as_object_array(frame[column].iloc[first_input_rows])
+            return np.zeros(first_rows.size, dtype=np.int64), np.array([""], dtype=object)
+        values = frame[column]
+        if isinstance(values.array, pd.arrays.ArrowStringArray):
+            codes, uniques = factorize(values)  # whole column: cached, shared with later calls
+            codes = codes[first_input_rows]
+        else:
+            codes, uniques = factorize(values.iloc[first_input_rows])
+        uniques = np.asarray(uniques, dtype=object)
+        empty = np.flatnonzero(uniques == "")
+        if empty.size:
+            codes = np.where(codes < 0, empty[0], codes)
+        elif (codes < 0).any():
+            uniques = np.append(uniques, "")
+            codes = np.where(codes < 0, uniques.size - 1, codes)
+        return codes.astype(np.int64, copy=False), uniques
 
-    referrers = first_values(referrer_col)
-    referrer_codes, referrer_uniques = pd.factorize(referrers)
+    referrer_codes, referrer_uniques = first_values(referrer_col)
     internal = [host.lower().removeprefix("www.") for host in internal_hosts]
-    unique_hosts = []
-    for value in referrer_uniques:
-        host = referrer_host(value)
+    used = np.zeros(referrer_uniques.size, dtype=bool)
+    used[referrer_codes] = True
+    unique_hosts = np.full(referrer_uniques.size, "", dtype=object)
+    for i in np.flatnonzero(used):
+        host = referrer_host(referrer_uniques[i])
         if any(host == own or host.endswith("." + own) for own in internal):
             host = ""
-        unique_hosts.append(host)
-    hosts = np.asarray(unique_hosts, dtype=object)[referrer_codes] if first_rows.size else referrers
+        unique_hosts[i] = host
     # Internal referrers are not a channel signal, so the full URL is blanked with the host.
-    referrers = np.where(hosts == "", "", referrers)
+    blank = unique_hosts == ""
+    if blank.any():
+        referrer_uniques = np.append(referrer_uniques, "")
+        remap = np.where(blank, referrer_uniques.size - 1, np.arange(blank.size))
+        referrer_codes = remap[referrer_codes]
+        unique_hosts = np.append(unique_hosts, "")
     fields = {
         "utm_source": first_values(utm_source_col),
         "utm_medium": first_values(utm_medium_col),
         "utm_campaign": first_values(utm_campaign_col),
-        "referrer": referrers,
-        "referrer_host": hosts,
+        "referrer": (referrer_codes, referrer_uniques),
+        "referrer_host": (referrer_codes, unique_hosts),
         "page_path": first_values(page_path_col),
         "source_format": first_values(source_format_col),
     }
-    channels = classify_channels(fields, rule_list, default_channel=default_channel)
+    channel_codes, channel_names = _classify_codes(
+        fields, first_rows.size, rule_list, default_channel=default_channel
+    )
     return pd.DataFrame(
         {
-            person_col: ordering.person_uniques[ordering.person_codes[first_rows]],
+            person_col: expand(ordering.person_uniques, ordering.person_codes[first_rows]),
             session_col: session_keys[first_rows],
             session_index_col: frame[session_index_col].to_numpy(dtype=np.int64)[first_input_rows],
             "start": ns_to_datetime(ordering.times[first_rows]),
             "end": ns_to_datetime(ordering.times[last_rows]),
             "n_events": (last_rows - first_rows + 1).astype(np.int64),
-            "channel": channels,
-            "landing_page": fields["page_path"],
-            "referrer_host": hosts,
-            "utm_source": fields["utm_source"],
-            "utm_medium": fields["utm_medium"],
-            "utm_campaign": fields["utm_campaign"],
+            "channel": expand(channel_names, channel_codes),
+            "landing_page": expand(*reversed(fields["page_path"])),
+            "referrer_host": expand(unique_hosts, referrer_codes),
+            "utm_source": expand(*reversed(fields["utm_source"])),
+            "utm_medium": expand(*reversed(fields["utm_medium"])),
+            "utm_campaign": expand(*reversed(fields["utm_campaign"])),
         }
     )
+
+
+def _classify_codes(
+    factorized: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    size: int,
+    rules: Sequence[ChannelRule],
+    *,
+    default_channel: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Channel code per row and the channel names, from (codes, uniques) per field."""
+    names = [default_channel]
+    position = {default_channel: 0}
+    channels = np.zeros(size, dtype=np.int64)
+    unassigned = np.ones(size, dtype=bool)
+    for rule in rules:
+        matched = unassigned.copy()
+        for name, pattern in rule.match.items():
+            codes, uniques = factorized[name]
+            regex = re.compile(pattern, re.IGNORECASE)
+            hits = np.fromiter(
+                (bool(regex.search(str(value))) for value in uniques),
+                dtype=bool,
+                count=len(uniques),
+            )
+            matched &= hits[codes] if len(uniques) else np.zeros(size, dtype=bool)
+        if rule.channel not in position:
+            position[rule.channel] = len(names)
+            names.append(rule.channel)
+        channels[matched] = position[rule.channel]
+        unassigned &= ~matched
+    return channels, np.asarray(names, dtype=object)
 
 
 def classify_channels(
@@ -369,19 +427,5 @@ def classify_channels(
     factorized = {
         name: pd.factorize(np.asarray(values, dtype=object)) for name, values in fields.items()
     }
-    channels = np.full(size, default_channel, dtype=object)
-    unassigned = np.ones(size, dtype=bool)
-    for rule in rule_list:
-        matched = unassigned.copy()
-        for name, pattern in rule.match.items():
-            codes, uniques = factorized[name]
-            regex = re.compile(pattern, re.IGNORECASE)
-            hits = np.fromiter(
-                (bool(regex.search(str(value))) for value in uniques),
-                dtype=bool,
-                count=len(uniques),
-            )
-            matched &= hits[codes] if len(uniques) else np.zeros(size, dtype=bool)
-        channels[matched] = rule.channel
-        unassigned &= ~matched
-    return channels
+    codes, names = _classify_codes(factorized, size, rule_list, default_channel=default_channel)
+    return names[codes]

@@ -9,7 +9,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from personapulse.journeys._frame import ns_to_datetime, order_events, require_columns
+from personapulse.journeys._frame import (
+    factorize,
+    ns_to_datetime,
+    order_events,
+    require_columns,
+)
 
 # (regex, replacement) pairs applied in order to page paths; ids become placeholders so
 # /recipes/123 and /recipes/456 are the same step.
@@ -116,32 +121,43 @@ def to_steps(
 
     # Step codes are computed in input order on integer codes (strings are factorised
     # once per column) and permuted into (person, time) order once at the end.
-    page_codes = np.full(n, -1, dtype=np.int64)
+    page_lookup = np.full(1, -1, dtype=np.int64)  # raw page code -> cleaned page code
+    raw_codes = None
     page_uniques: list[str] = []
     if source in ("auto", "page_path"):
-        raw_codes, raw_uniques = pd.factorize(events[page_path_col].to_numpy(dtype=object))
+        raw_codes, raw_uniques = factorize(events[page_path_col])
         cleaned = [clean_path(str(value), pairs) for value in raw_uniques]
         clean_codes, clean_uniques = pd.factorize(np.asarray(cleaned, dtype=object))
         page_uniques = list(clean_uniques)
-        lookup = np.append(clean_codes, -1).astype(np.int64)  # -1 (missing) maps to -1
-        lookup[np.isin(lookup, [i for i, value in enumerate(page_uniques) if value == ""])] = -1
-        page_codes = lookup[raw_codes]
-    event_codes = np.full(n, -1, dtype=np.int64)
+        page_lookup = np.append(clean_codes, -1).astype(np.int64)  # -1 (missing) maps to -1
+        page_lookup[
+            np.isin(page_lookup, [i for i, value in enumerate(page_uniques) if value == ""])
+        ] = -1
+    raw_event_codes = None
     event_uniques: list[str] = []
     if source in ("auto", "event"):
-        raw_event_codes, uniques = pd.factorize(events[event_col].to_numpy(dtype=object))
-        event_codes = raw_event_codes.astype(np.int64)
+        raw_event_codes, uniques = factorize(events[event_col])
         event_uniques = [str(value) for value in uniques]
 
     # One vocabulary: page steps first, then event names not already a page step name.
     categories = list(dict.fromkeys(page_uniques + event_uniques))
     position = {name: i for i, name in enumerate(categories)}
-    page_map = np.array([position[name] for name in page_uniques] + [-1], dtype=np.int64)
-    event_map = np.array([position[name] for name in event_uniques] + [-1], dtype=np.int64)
-    page_step = page_map[page_codes]
-    event_step = event_map[event_codes]
+    page_map = np.array([position[name] for name in page_uniques] + [-1], dtype=np.int32)
+    event_map = np.array([position[name] for name in event_uniques] + [-1], dtype=np.int32)
+    # Step code per row from the raw codes through one small table each (-1 reads the last
+    # entry, -1: missing stays missing).
+    page_step = (
+        page_map[page_lookup][raw_codes]
+        if raw_codes is not None
+        else np.full(n, -1, dtype=np.int32)
+    )
+    event_step = (
+        event_map[raw_event_codes]
+        if raw_event_codes is not None
+        else np.full(n, -1, dtype=np.int32)
+    )
     if type_col in events.columns:
-        type_codes, type_uniques = pd.factorize(events[type_col].to_numpy(dtype=object))
+        type_codes, type_uniques = factorize(events[type_col])
         page_type = np.array([t in PAGE_TYPES for t in type_uniques] + [False], dtype=bool)
         non_step_type = np.array([t in NON_STEP_TYPES for t in type_uniques] + [False], dtype=bool)
         is_page = page_type[type_codes]
@@ -164,7 +180,10 @@ def to_steps(
         same = np.zeros(rows.size, dtype=bool)
         same[1:] = (codes[1:] == codes[:-1]) & (persons[1:] == persons[:-1])
         if session_col in events.columns:
-            row_sessions = events[session_col].to_numpy()[order[rows]]
+            if ordering.sessions is not None and events[session_col].dtype == np.int64:
+                row_sessions = ordering.sessions[rows]
+            else:
+                row_sessions = events[session_col].to_numpy()[order[rows]]
             same[1:] &= row_sessions[1:] == row_sessions[:-1]
         rows, codes, persons = rows[~same], codes[~same], persons[~same]
 
@@ -205,7 +224,17 @@ def to_steps(
         "step": pd.Categorical.from_codes(codes, categories=categories),
         "step_index": (np.arange(rows.size) - block_first + 1).astype(np.int64),
     }
+    source_rows = None
     for column in carry:
         if column in events.columns and column not in data:
-            data[column] = events[column].to_numpy()[order[rows]]
+            if (
+                column == session_col
+                and ordering.sessions is not None
+                and events[column].dtype == np.int64
+            ):
+                data[column] = ordering.sessions[rows]
+            else:
+                if source_rows is None:
+                    source_rows = order[rows]
+                data[column] = events[column].to_numpy()[source_rows]
     return pd.DataFrame(data)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
@@ -41,17 +43,35 @@ def _events_signature(engine: Engine) -> tuple:
         return tuple(conn.exec_driver_sql("SELECT MAX(id), COUNT(*) FROM events").one())
 
 
-def cached_events(engine: Engine) -> pd.DataFrame:
-    """The event frame, reloaded only when events were added (one cheap query to tell)."""
+def _signed_events(engine: Engine) -> tuple[tuple, pd.DataFrame]:
+    """(signature, event frame); the frame is reloaded only when the signature changed."""
     signature = (str(engine.url), *_events_signature(engine))
     with _cache_lock:
         if _cache.get("signature") == signature:
-            return _cache["events"]
+            return signature, _cache["events"]
     events = load_events(engine)
     with _cache_lock:
         _cache["signature"] = signature
         _cache["events"] = events
-    return events
+        _results.clear()  # results of older events are never served again
+    return signature, events
+
+
+def cached_events(engine: Engine) -> pd.DataFrame:
+    """The event frame, reloaded only when events were added (one cheap query to tell)."""
+    return _signed_events(engine)[1]
+
+
+# Journey tables by (events signature, assignments content, parameters): the event-derived
+# part of GET /v1/journeys is computed once per data state; pain points stay live.
+_results: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+_RESULTS_KEPT = 16
+
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    """Content digest of a small frame (row order included)."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes() + str(list(frame.columns)).encode()).hexdigest()
 
 
 def json_records(frame: pd.DataFrame) -> list[dict]:
@@ -97,14 +117,38 @@ def journeys(
 
     ``pains`` (``pain_points`` of the current assignments) is computed here unless the caller has it.
     """
-    events = cached_events(engine)
+    signature, events = _signed_events(engine)
     assignments = current_assignments(engine)
-    if assignments.empty:
-        assignments = pd.DataFrame({"person_id": events["person_id"].unique(), "persona_id": "all"})
-    if persona_id is not None:
-        assignments = assignments[assignments["persona_id"] == persona_id]
-        events = events[events["person_id"].isin(set(assignments["person_id"]))]
-    if events.empty:
+    key = (
+        signature,
+        _frame_digest(assignments),
+        persona_id,
+        top,
+        max_step,
+        gap_minutes,
+        conversion_event,
+        tuple(ignored_events),
+    )
+    with _cache_lock:
+        tables = _results.get(key)
+        if tables is not None:
+            _results.move_to_end(key)
+    if tables is None:
+        tables = _journey_tables(
+            events,
+            assignments,
+            persona_id=persona_id,
+            top=top,
+            max_step=max_step,
+            gap_minutes=gap_minutes,
+            conversion_event=conversion_event,
+            ignored_events=ignored_events,
+        )
+        with _cache_lock:
+            _results[key] = tables
+            while len(_results) > _RESULTS_KEPT:
+                _results.popitem(last=False)
+    if tables["persons"] == 0:
         return {
             "paths": [],
             "transitions": [],
@@ -112,6 +156,44 @@ def journeys(
             "session_dropoffs": [],
             "persons": 0,
         }
+    assignments = tables["assignments"]  # with the fallback persona and the persona filter
+    drops, session_drops = tables["dropoffs"], tables["session_dropoffs"]
+    if pains is None:
+        pains = pain_points(engine, assignments)
+    elif persona_id is not None:
+        pains = pains[pains["persona_id"] == persona_id]
+    if not pains.empty:
+        persona_pains = pains[pains["kind"] == "pain_point"][["persona_id", "label", "count"]]
+        drops = with_pain_points(drops, persona_pains)
+        session_drops = with_pain_points(session_drops, persona_pains)
+    return {
+        "persons": tables["persons"],
+        "paths": json_records(tables["paths"]),
+        "transitions": json_records(tables["transitions"]),
+        "dropoffs": json_records(drops),
+        "session_dropoffs": json_records(session_drops),
+    }
+
+
+def _journey_tables(
+    events: pd.DataFrame,
+    assignments: pd.DataFrame,
+    *,
+    persona_id: str | None,
+    top: int,
+    max_step: int,
+    gap_minutes: float,
+    conversion_event: str,
+    ignored_events: tuple[str, ...],
+) -> dict[str, Any]:
+    """The event-derived tables of :func:`journeys` (everything but the pain points)."""
+    if assignments.empty:
+        assignments = pd.DataFrame({"person_id": events["person_id"].unique(), "persona_id": "all"})
+    if persona_id is not None:
+        assignments = assignments[assignments["persona_id"] == persona_id]
+        events = events[events["person_id"].isin(set(assignments["person_id"]))]
+    if events.empty:
+        return {"persons": 0, "assignments": assignments}
     with_sessions = sessionize(events, gap_minutes=gap_minutes)
     sessions = session_channels(with_sessions)
     key_steps = to_steps(milestones(with_sessions, ignored_events), end=conversion_event)
@@ -127,20 +209,13 @@ def journeys(
         level="session",
         top=top,
     )
-    if pains is None:
-        pains = pain_points(engine, assignments)
-    elif persona_id is not None:
-        pains = pains[pains["persona_id"] == persona_id]
-    if not pains.empty:
-        persona_pains = pains[pains["kind"] == "pain_point"][["persona_id", "label", "count"]]
-        drops = with_pain_points(drops, persona_pains)
-        session_drops = with_pain_points(session_drops, persona_pains)
     return {
         "persons": int(events["person_id"].nunique()),
-        "paths": json_records(paths),
-        "transitions": json_records(edges),
-        "dropoffs": json_records(drops),
-        "session_dropoffs": json_records(session_drops),
+        "assignments": assignments,
+        "paths": paths,
+        "transitions": edges,
+        "dropoffs": drops,
+        "session_dropoffs": session_drops,
     }
 
 
