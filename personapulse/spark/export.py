@@ -57,6 +57,7 @@ def export_events(
         pq.write_table(
             pa.Table.from_pandas(frame, preserve_index=False),
             target / f"part-{files:05d}.parquet",
+            coerce_timestamps="us",  # Spark reads microsecond timestamps (the store keeps ms)
         )
         files += 1
         events += len(frame)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from personapulse.features import FeatureConfig, build_user_features, slugify
+from personapulse.spark.session import to_pandas
 
 REFERENCE_PERSON = "\x00personapulse:spark:reference"
 
@@ -34,8 +35,8 @@ def _global_page_sections(df, config: FeatureConfig, type_col: str, page_path_co
         return tuple(config.page_sections)
     if type_col not in df.columns or page_path_col not in df.columns:
         return None
-    paths = (
-        df.where(F.col(type_col).isin("page", "screen")).groupBy(page_path_col).count().toPandas()
+    paths = to_pandas(
+        df.where(F.col(type_col).isin("page", "screen")).groupBy(page_path_col).count()
     )
     if paths.empty:
         return None

@@ -39,7 +39,7 @@ from personapulse.journeys import (
     top_paths as local_top_paths,
 )
 from personapulse.spark._kernel import BUCKET, per_person, to_micros
-from personapulse.spark.session import ROW
+from personapulse.spark.session import ROW, quiet_pandas, to_pandas
 
 UNASSIGNED = "(unassigned)"
 _KEY_STRIDE = 1 << 40  # session keys: bucket * stride + the bucket's own key
@@ -51,7 +51,10 @@ def _spark_assignments(spark, assignments, person_col: str, persona_col: str):
     if isinstance(assignments, pd.DataFrame):
         frame = assignments[[person_col, persona_col]].astype(object)
         frame = frame.where(frame.notna(), None).map(lambda v: v if v is None else str(v))
-        return spark.createDataFrame(frame, schema=f"`{person_col}` string, `{persona_col}` string")
+        with quiet_pandas():
+            return spark.createDataFrame(
+                frame, schema=f"`{person_col}` string, `{persona_col}` string"
+            )
     return assignments.select(person_col, persona_col)
 
 
@@ -214,7 +217,7 @@ def top_paths(
     if top is not None:
         ranked = ranked.where(F.col("rank") <= top)
     columns = group + ["rank", "path", "users", "count", "share", "sessions", "steps"]
-    table = ranked.select(*columns).toPandas()
+    table = to_pandas(ranked.select(*columns))
     table = table.sort_values(group + ["rank"], kind="stable").reset_index(drop=True)
     for column in ("rank", "users", "count", "sessions", "steps"):
         table[column] = table[column].astype(np.int64)
@@ -276,7 +279,7 @@ def transitions(
         else:
             edges = edges.orderBy(*order).limit(top)
     columns = personas + ["step_number", "source", "target", "count", "users"]
-    table = edges.select(*columns).toPandas()
+    table = to_pandas(edges.select(*columns))
     table = table.sort_values(
         personas + ["count", "step_number", "source", "target"],
         ascending=[True] * len(personas) + [False, True, True, True],

@@ -64,20 +64,23 @@ def store_features(spark, engine, events, *, buckets: int | None = None) -> pd.D
     """
     from personapulse.services.reviews import classified_documents
     from personapulse.spark.features import user_features
+    from personapulse.spark.session import to_pandas
     from personapulse.store.frames import load_conversations, load_reviews
 
     documents = classified_documents(engine)
     review_classes = documents[documents["doc_kind"] == "review"].rename(
         columns={"doc_id": "review_id"}
     )[["review_id", "person_id", "sentiment_score", "pain_points"]]
-    table = user_features(
-        events,
-        reviews=load_reviews(engine),
-        conversations=load_conversations(engine),
-        review_classes=review_classes,
-        config=FeatureConfig(),
-        buckets=buckets,
-    ).toPandas()
+    table = to_pandas(
+        user_features(
+            events,
+            reviews=load_reviews(engine),
+            conversations=load_conversations(engine),
+            review_classes=review_classes,
+            config=FeatureConfig(),
+            buckets=buckets,
+        )
+    )
     return table.set_index("person_id").sort_index()
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -90,6 +92,23 @@ def spark_session(
     return spark
 
 
+@contextmanager
+def quiet_pandas():
+    """pyspark 4.x on pandas 3 warns on every conversion (its own FutureWarning and pandas'
+    deprecation of ``copy=``); these are pyspark's to fix, so they are silenced around the
+    conversions this package makes (the test suite turns warnings into errors)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+        yield
+
+
+def to_pandas(df) -> pd.DataFrame:
+    """``df.toPandas()`` without pyspark's pandas-3 warnings."""
+    with quiet_pandas():
+        return df.toPandas()
+
+
 def _spark_type(series: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(series):
         return "boolean"
@@ -134,7 +153,8 @@ def events_to_spark(spark, events: pd.DataFrame, *, timestamp_col: str = "timest
     schema.append(f"`{ROW}` bigint")
     from pyspark.sql import functions as F
 
-    df = spark.createDataFrame(frame, schema=", ".join(schema))
+    with quiet_pandas():
+        df = spark.createDataFrame(frame, schema=", ".join(schema))
     for column in events.columns:
         if (
             column == timestamp_col
