@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from personapulse.spark.session import ROW
+from personapulse.spark.session import ROW, quiet_pandas
 
 BUCKET = "__bucket"
 TS_US = "__ts_us"
@@ -79,4 +79,5 @@ def per_person(
             frame[BUCKET] = bucket.iloc[0] if len(bucket) else 0
         return kernel(frame)
 
-    return selected.groupBy(BUCKET).applyInPandas(run, schema)
+    with quiet_pandas():
+        return selected.groupBy(BUCKET).applyInPandas(run, schema)

@@ -30,6 +30,7 @@ def assign_personas(
     persona id → probability), the same numbers as ``PersonaModel.predict_proba``.
     """
     from personapulse.personas import PersonaModel
+    from personapulse.spark.session import quiet_pandas
 
     ids = np.asarray(persona_ids, dtype=object)
 
@@ -53,7 +54,8 @@ def assign_personas(
             )
 
     schema = f"`{person_col}` string, persona_id string, probability double, probabilities string"
-    return features.mapInPandas(score, schema)
+    with quiet_pandas():
+        return features.mapInPandas(score, schema)
 
 
 def store_features(spark, engine, events, *, buckets: int | None = None) -> pd.DataFrame:

@@ -100,6 +100,7 @@ def quiet_pandas():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
         warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+        warnings.filterwarnings("ignore", message="Cannot infer the eval type")
         yield
 
 

@@ -46,7 +46,7 @@ def sessionize(
     previous = F.lag(ts).over(by_person)
     new = previous.isNull() | ((ts - previous) > F.lit(gap_us))
     if split_on_source_session:
-        sid = F.col(session_id_col)
+        sid = F.col(session_id_col).cast("string")
         prev_sid = F.lag(sid).over(by_person)
         changed = (
             sid.isNotNull()
