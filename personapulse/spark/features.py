@@ -35,15 +35,27 @@ def _global_page_sections(df, config: FeatureConfig, type_col: str, page_path_co
         return tuple(config.page_sections)
     if type_col not in df.columns or page_path_col not in df.columns:
         return None
+    # Per distinct path: page views, and the first view in (person, time, input) order, so
+    # sections tied on views rank by first appearance, as ``value_counts`` ranks them on one
+    # machine (its frame is in (person, time) order).
+    order = [F.col(c) for c in ("person_id", "timestamp", "_row") if c in df.columns]
     paths = to_pandas(
-        df.where(F.col(type_col).isin("page", "screen")).groupBy(page_path_col).count()
+        df.where(F.col(type_col).isin("page", "screen"))
+        .groupBy(page_path_col)
+        .agg(F.count(F.lit(1)).alias("count"), F.min(F.struct(*order)).alias("first"))
     )
     if paths.empty:
         return None
     paths[page_path_col] = paths[page_path_col].where(paths[page_path_col].notna(), "/")
-    section = paths[page_path_col].map(lambda p: slugify(str(p).strip("/").split("/")[0] or "home"))
-    frequency = paths["count"].groupby(section).sum().sort_values(ascending=False, kind="stable")
-    frequency = frequency / frequency.sum()
+    paths["section"] = paths[page_path_col].map(
+        lambda p: slugify(str(p).strip("/").split("/")[0] or "home")
+    )
+    paths["first"] = paths["first"].map(tuple)
+    per_section = paths.groupby("section").agg(count=("count", "sum"), first=("first", "min"))
+    per_section = per_section.sort_values("first", kind="stable").sort_values(
+        "count", ascending=False, kind="stable"
+    )
+    frequency = per_section["count"] / per_section["count"].sum()
     frequency = frequency[frequency >= config.min_page_section_share]
     return tuple(frequency.index[: config.max_page_sections])
 
