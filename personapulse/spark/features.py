@@ -36,8 +36,8 @@ def _global_page_sections(df, config: FeatureConfig, type_col: str, page_path_co
     if type_col not in df.columns or page_path_col not in df.columns:
         return None
     # Per distinct path: page views, and the first view in (person, time, input) order, so
-    # sections tied on views rank by first appearance, as ``value_counts`` ranks them on one
-    # machine (its frame is in (person, time) order).
+    # sections tied on views rank by first appearance, as ``value_counts`` does on one machine
+    # (its frame is in (person, time) order).
     order = [F.col(c) for c in ("person_id", "timestamp", "_row") if c in df.columns]
     paths = to_pandas(
         df.where(F.col(type_col).isin("page", "screen"))
@@ -52,10 +52,11 @@ def _global_page_sections(df, config: FeatureConfig, type_col: str, page_path_co
     )
     paths["first"] = paths["first"].map(tuple)
     per_section = paths.groupby("section").agg(count=("count", "sum"), first=("first", "min"))
-    per_section = per_section.sort_values("first", kind="stable").sort_values(
-        "count", ascending=False, kind="stable"
-    )
-    frequency = per_section["count"] / per_section["count"].sum()
+    # value_counts: counts in order of first appearance, then sort_values(ascending=False) with
+    # its default (unstable) kind; the same call on the same array ranks ties the same way.
+    counts = per_section.sort_values("first", kind="stable")["count"].astype(np.int64)
+    counts = counts.sort_values(ascending=False)
+    frequency = counts / counts.sum()
     frequency = frequency[frequency >= config.min_page_section_share]
     return tuple(frequency.index[: config.max_page_sections])
 
