@@ -13,7 +13,7 @@ setup: $(VENV)/.installed webhooks/static/vendor/echarts.min.js
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,oracle]"
+	$(BIN)/pip install --quiet -e ".[dev,oracle,spark]"
 	touch $@
 
 # The dashboard's chart library, from npm, served by the service itself (no CDN).
@@ -25,11 +25,13 @@ N8N_VALIDATOR := n8n_workflows/validator/node_modules/.package-lock.json
 $(N8N_VALIDATOR): n8n_workflows/validator/package-lock.json
 	cd n8n_workflows/validator && npm ci --ignore-scripts --no-audit --no-fund
 
-# Browser tests drive Debian's Chromium (never a downloaded browser); wrk drives the ingest bench.
-# The Redis broker's tests start Debian's redis-server on 127.0.0.1.
+# Browser tests drive Debian's Chromium (never a downloaded browser); wrk drives the ingest bench;
+# the Redis broker's tests start Debian's redis-server on 127.0.0.1; the Spark tests need a Java 17
+# runtime (Debian's).
 test-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core)
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server)
+	@command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless)
 
 # Demo data into embedded SQLite (var/), personas refreshed, then the service on $(BIND).
 run: setup
@@ -74,6 +76,7 @@ bench: setup
 	$(BIN)/python bench/eval_sentiment.py
 	$(BIN)/python bench/bench_sentiment_speed.py
 	$(BIN)/python bench/bench_journeys.py
+	$(BIN)/python bench/bench_spark.py
 
 # Load (sustained, 10x burst, soak: SOAK_SECONDS) and the bigger schemathesis run; see docs/reliability.md.
 SOAK_SECONDS ?= 600

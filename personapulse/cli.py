@@ -266,10 +266,39 @@ def demo(
     "--min-share", type=click.FloatRange(0, 0.5), help="Smallest persona share the gate accepts."
 )
 @click.option("--seed", "random_state", type=int, help="Random seed of the fit.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where the features are computed: this process, or Apache Spark (personapulse[spark]).",
+)
+@click.option(
+    "--master",
+    default="local[*]",
+    show_default=True,
+    help="Spark master with --engine spark: local[N], local[*], spark://host:7077, yarn, k8s://…",
+)
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(path_type=Path),
+    help="With --engine spark: Parquet events (personapulse export-events); default: export now.",
+)
 @click.pass_obj
-def refresh(settings: dict, k, k_max, method, min_share, random_state) -> None:
+def refresh(
+    settings: dict, k, k_max, method, min_share, random_state, engine, master, events_path
+) -> None:
     """Refit personas from everything stored and make them current (runs here, now)."""
     from personapulse.services.personas import refresh as refresh_personas
+
+    if engine == "spark":
+        from personapulse.spark.personas import refresh as spark_refresh
+
+        def refresh_personas(store, params, *, settings):  # noqa: F811
+            return spark_refresh(
+                store, params, master=master, events_path=events_path, settings=settings
+            )
 
     params = {
         name: value
@@ -302,6 +331,31 @@ def refresh(settings: dict, k, k_max, method, min_share, random_state) -> None:
         click.echo(f"vanished: {', '.join(summary['vanished'])}")
     for shift in summary["shifts"]:
         click.echo(f"shift: {shift}")
+
+
+@main.command("export-events")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Directory of Parquet files to write (replaced if it exists).",
+)
+@click.option(
+    "--chunk-events",
+    type=click.IntRange(1000),
+    default=2_000_000,
+    show_default=True,
+    help="About this many events per file.",
+)
+@click.pass_obj
+def export_events_command(settings: dict, out: Path, chunk_events: int) -> None:
+    """Export the store's events to Parquet, the Spark engine's input (needs personapulse[spark])."""
+    from personapulse.spark.export import export_events
+
+    result = export_events(_store(settings).engine, out, chunk_events=chunk_events)
+    click.echo(
+        f"{result['events']} events in {result['files']} Parquet files under {result['path']}"
+    )
 
 
 @main.command()

@@ -106,11 +106,15 @@ def refresh(
     *,
     job_id: str | None = None,
     settings: dict | None = None,
+    features: pd.DataFrame | None = None,
 ) -> dict:
-    """Fit a new persona version from the store and make it current. Returns its summary."""
+    """Fit a new persona version from the store and make it current. Returns its summary.
+
+    ``features``: per-user features computed elsewhere (the Spark engine), instead of
+    ``compute_features`` over the store."""
     engine = store.engine
     config = persona_config(params)
-    features = compute_features(engine)
+    features = compute_features(engine) if features is None else features
     if len(features) < 20:
         raise ValueError(
             f"{len(features)} people have behavioural data; at least 20 are needed to find personas"

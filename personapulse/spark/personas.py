@@ -1,0 +1,125 @@
+"""Personas with the Spark engine: features in Spark, the fit on the driver, assignment in parallel.
+
+The persona fit itself already works on a sample (``PersonaConfig.sample_size``, 50,000 users
+by default), so it runs on the driver with the single-machine engine; what grows with the data
+— scanning events into per-user features and scoring every user against the fitted model — runs
+in Spark.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from personapulse.features import FeatureConfig
+
+
+def assign_personas(
+    features, state: dict, persona_ids: list[str], *, person_col: str = "person_id"
+):
+    """Score every user of a Spark features frame (``user_features``) in parallel.
+
+    ``state``: ``PersonaModel.to_state()`` (plain JSON, shipped to the workers);
+    ``persona_ids``: the persona id of each model component, in component order.
+    Output: a Spark DataFrame ``person_id, persona_id, probability, probabilities`` (JSON of
+    persona id → probability), the same numbers as ``PersonaModel.predict_proba``.
+    """
+    from personapulse.personas import PersonaModel
+    from personapulse.spark.session import quiet_pandas
+
+    ids = np.asarray(persona_ids, dtype=object)
+
+    def score(frames):
+        model = PersonaModel.from_state(state)
+        for frame in frames:
+            if frame.empty:
+                continue
+            proba = model.predict_proba(frame.drop(columns=[person_col]))
+            best = proba.argmax(axis=1)
+            yield pd.DataFrame(
+                {
+                    person_col: frame[person_col].astype(str).to_numpy(dtype=object),
+                    "persona_id": ids[best],
+                    "probability": proba[np.arange(len(best)), best],
+                    "probabilities": [
+                        orjson.dumps(dict(zip(persona_ids, row.tolist(), strict=True))).decode()
+                        for row in proba
+                    ],
+                }
+            )
+
+    schema = f"`{person_col}` string, persona_id string, probability double, probabilities string"
+    with quiet_pandas():
+        return features.mapInPandas(score, schema)
+
+
+def store_features(spark, engine, events, *, buckets: int | None = None) -> pd.DataFrame:
+    """The per-user features ``services.personas.compute_features`` computes, from Spark events.
+
+    Reviews, conversations and classified documents are read from the store (they are small
+    next to events); the events come from ``events`` (a Spark DataFrame, e.g. ``read_events``).
+    """
+    from personapulse.services.reviews import classified_documents
+    from personapulse.spark.features import user_features
+    from personapulse.spark.session import to_pandas
+    from personapulse.store.frames import load_conversations, load_reviews
+
+    documents = classified_documents(engine)
+    review_classes = documents[documents["doc_kind"] == "review"].rename(
+        columns={"doc_id": "review_id"}
+    )[["review_id", "person_id", "sentiment_score", "pain_points"]]
+    table = to_pandas(
+        user_features(
+            events,
+            reviews=load_reviews(engine),
+            conversations=load_conversations(engine),
+            review_classes=review_classes,
+            config=FeatureConfig(),
+            buckets=buckets,
+        )
+    )
+    return table.set_index("person_id").sort_index()
+
+
+def refresh(
+    store,
+    params: dict[str, Any] | None = None,
+    *,
+    master: str = "local[*]",
+    events_path: str | Path | None = None,
+    settings: dict | None = None,
+    buckets: int | None = None,
+    spark=None,
+) -> dict:
+    """``personapulse refresh --engine spark``: the store's refresh with features from Spark.
+
+    ``events_path``: Parquet events (``personapulse export-events``); by default the store's
+    events are exported to a temporary directory first. The fit, identity matching, profiles,
+    narratives and the versioned write are the single-machine service's
+    (``personapulse.services.personas.refresh``), so the service and its faces read the result
+    unchanged.
+    """
+    from personapulse.services.personas import refresh as refresh_store
+    from personapulse.spark.export import export_events
+    from personapulse.spark.session import read_events, spark_session
+
+    spark = spark or spark_session(master)
+    with tempfile.TemporaryDirectory(prefix="personapulse-events-") as scratch:
+        path = events_path
+        if path is None:
+            path = Path(scratch) / "events"
+            export_events(store.engine, path)
+        events = read_events(spark, str(path))
+        features = store_features(spark, store.engine, events, buckets=buckets)
+    if len(features) < 20:
+        raise ValueError(
+            f"{len(features)} people have behavioural data; at least 20 are needed to find personas"
+        )
+    summary = refresh_store(store, params, settings=settings, features=features)
+    summary["engine"] = "spark"
+    return summary
