@@ -31,6 +31,7 @@ class PersonaConfig:
     covariance_types: tuple[str, ...] = ("diag", "full")
     n_init: int = 5
     max_starts: int = 20
+    bic_margin: float = 2.0
     random_state: int | None = 0
     sample_size: int = 50_000
     selection_size: int = 10_000
@@ -60,6 +61,7 @@ class PersonaConfig:
             covariance_types=tuple(self.covariance_types),
             n_init=self.n_init,
             max_starts=self.max_starts,
+            bic_margin=self.bic_margin,
             random_state=self.random_state,
             sample_size=self.sample_size,
             selection_size=self.selection_size,

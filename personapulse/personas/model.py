@@ -183,6 +183,8 @@ class PersonaModel(BaseEstimator):
     covariance_types : GMM covariance structures tried ("full", "diag", "spherical").
     n_init : random starts per candidate; the best log-likelihood must be reached by ≥ 2 of them
         (within ``replicate_tol`` nats per user) to count as replicated.
+    bic_margin : mixtures whose BIC is within this of the lowest count as equally good; the one
+        with the fewest parameters is chosen (2 = Kass & Raftery's "bare mention").
     max_starts : while the best log-likelihood is not replicated, candidates get further random
         starts, one at a time, up to this many in all (the LPA practice of adding starts until the
         best solution is found again).
@@ -226,6 +228,7 @@ class PersonaModel(BaseEstimator):
         covariance_types: tuple[str, ...] = ("diag", "full"),
         n_init: int = 5,
         max_starts: int = 20,
+        bic_margin: float = 2.0,
         random_state: int | None = None,
         sample_size: int = 50_000,
         selection_size: int = 10_000,
@@ -251,6 +254,7 @@ class PersonaModel(BaseEstimator):
         self.covariance_types = covariance_types
         self.n_init = n_init
         self.max_starts = max_starts
+        self.bic_margin = bic_margin
         self.random_state = random_state
         self.sample_size = sample_size
         self.selection_size = selection_size
@@ -394,7 +398,12 @@ class PersonaModel(BaseEstimator):
             return good if len(good) else rows
 
         gmm, km = pool("gmm"), pool("kmeans")
-        gmm_best = gmm["bic"].idxmin() if len(gmm) else None
+        gmm_best = None
+        if len(gmm):
+            # Kass & Raftery (1995): a BIC difference below 2 is "not worth more than a bare
+            # mention", so among mixtures that close to the lowest BIC the simplest one is kept.
+            close = gmm[gmm["bic"] <= gmm["bic"].min() + self.bic_margin]
+            gmm_best = close.sort_values(["n_parameters", "bic"]).index[0]
         km_best = None
         if len(km):
             ranked = km.assign(
