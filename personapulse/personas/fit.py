@@ -45,6 +45,7 @@ class PersonaConfig:
     max_iter: int = 200
     cluster_exclude: tuple[str, ...] = EXPOSURE_TOTALS
     max_missing_share: float = 0.5
+    reduce_dimensions: str | int | None = "parallel"
     log_transform: str | bool = "auto"
     skew_threshold: float = 1.0
     clip_quantiles: tuple[float, float] | None = (0.005, 0.995)
@@ -75,6 +76,7 @@ class PersonaConfig:
             max_iter=self.max_iter,
             cluster_exclude=tuple(self.cluster_exclude),
             max_missing_share=self.max_missing_share,
+            reduce_dimensions=self.reduce_dimensions,
             preprocessor=FeaturePreprocessor(
                 log_transform=self.log_transform,
                 skew_threshold=self.skew_threshold,
