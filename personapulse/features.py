@@ -19,6 +19,7 @@ import pandas as pd
 
 __all__ = [
     "CHANNEL_GROUPS",
+    "EXPOSURE_TOTALS",
     "FEATURE_UNITS",
     "FeatureConfig",
     "build_user_features",
@@ -36,6 +37,20 @@ CHANNEL_GROUPS: tuple[str, ...] = (
     "review_site",
     "referral",
     "direct",
+)
+
+#: Totals that grow with how long someone has been around (tenure) as much as with how they
+#: behave; each has a rate or share beside it. Profiles show them; the persona model keeps them
+#: out of its clustering space (see docs/personas.md).
+EXPOSURE_TOTALS: tuple[str, ...] = (
+    "events",
+    "active_days",
+    "monetary_value",
+    "orders",
+    "cancellations",
+    "pauses",
+    "review_count",
+    "count_*",
 )
 
 _NS_PER_DAY = 86_400 * 10**9

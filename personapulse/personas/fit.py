@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from personapulse.features import EXPOSURE_TOTALS
 from personapulse.personas.identity import Matching, match_personas
 from personapulse.personas.model import GateResult, PersonaModel, _jsonable
 from personapulse.personas.preprocess import FeaturePreprocessor
@@ -29,6 +30,8 @@ class PersonaConfig:
     k_max: int = 8
     covariance_types: tuple[str, ...] = ("diag", "full")
     n_init: int = 5
+    max_starts: int = 20
+    bic_margin: float = 2.0
     random_state: int | None = 0
     sample_size: int = 50_000
     selection_size: int = 10_000
@@ -40,6 +43,9 @@ class PersonaConfig:
     replicate_tol: float = 1e-3
     reg_covar: float = 1e-3
     max_iter: int = 200
+    cluster_exclude: tuple[str, ...] = EXPOSURE_TOTALS
+    max_missing_share: float = 0.5
+    reduce_dimensions: str | int | None = "parallel"
     log_transform: str | bool = "auto"
     skew_threshold: float = 1.0
     clip_quantiles: tuple[float, float] | None = (0.005, 0.995)
@@ -55,6 +61,8 @@ class PersonaConfig:
             k_max=self.k_max,
             covariance_types=tuple(self.covariance_types),
             n_init=self.n_init,
+            max_starts=self.max_starts,
+            bic_margin=self.bic_margin,
             random_state=self.random_state,
             sample_size=self.sample_size,
             selection_size=self.selection_size,
@@ -66,6 +74,9 @@ class PersonaConfig:
             replicate_tol=self.replicate_tol,
             reg_covar=self.reg_covar,
             max_iter=self.max_iter,
+            cluster_exclude=tuple(self.cluster_exclude),
+            max_missing_share=self.max_missing_share,
+            reduce_dimensions=self.reduce_dimensions,
             preprocessor=FeaturePreprocessor(
                 log_transform=self.log_transform,
                 skew_threshold=self.skew_threshold,

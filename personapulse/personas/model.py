@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,7 @@ from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouett
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
+from personapulse.features import EXPOSURE_TOTALS
 from personapulse.personas.preprocess import FeaturePreprocessor
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "GateResult",
     "PersonaModel",
     "gaussian_log_joint",
+    "parallel_analysis",
     "relative_entropy",
 ]
 
@@ -93,6 +96,38 @@ def gaussian_log_joint(
     return out
 
 
+def parallel_analysis(
+    Z: np.ndarray, rng: np.random.Generator, *, reps: int = 20, quantile: float = 0.95
+) -> tuple[int, np.ndarray]:
+    """Horn's parallel analysis: how many principal components carry structure, and which.
+
+    Input: ``Z`` (n, d), columns standardised. The eigenvalues of its correlation matrix are
+    compared with the ``quantile`` of those of ``reps`` copies whose columns were permuted
+    independently (same marginals, no joint structure). Returns (m, components): m = the number of
+    leading eigenvalues above that reference, components (m, d) = their unit eigenvectors (sign
+    fixed so the largest loading is positive).
+    """
+    n, d = Z.shape
+    if n < 3 or d < 2:
+        return d, np.eye(d)
+    corr = np.corrcoef(Z, rowvar=False)
+    values, vectors = np.linalg.eigh(corr)
+    values, vectors = values[::-1], vectors[:, ::-1]
+    m = d
+    if reps > 0:  # reps=0: every component, no test
+        null = np.empty((int(reps), d))
+        for r in range(int(reps)):
+            permuted = np.column_stack([rng.permutation(column) for column in Z.T])
+            null[r] = np.linalg.eigvalsh(np.corrcoef(permuted, rowvar=False))[::-1]
+        above = values > np.quantile(null, quantile, axis=0)
+        m = d if above.all() else int(np.argmin(above))
+    components = vectors.T.copy()
+    for row in components:
+        if row[np.argmax(np.abs(row))] < 0:
+            row *= -1
+    return m, components
+
+
 def _posterior(log_joint: np.ndarray) -> np.ndarray:
     return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
 
@@ -148,6 +183,11 @@ class PersonaModel(BaseEstimator):
     covariance_types : GMM covariance structures tried ("full", "diag", "spherical").
     n_init : random starts per candidate; the best log-likelihood must be reached by ≥ 2 of them
         (within ``replicate_tol`` nats per user) to count as replicated.
+    bic_margin : mixtures whose BIC is within this of the lowest count as equally good; the one
+        with the fewest parameters is chosen (2 = Kass & Raftery's "bare mention").
+    max_starts : while the best log-likelihood is not replicated, candidates get further random
+        starts, one at a time, up to this many in all (the LPA practice of adding starts until the
+        best solution is found again).
     sample_size : fit on a random sample this large when there are more users; everyone is then
         assigned in batches of ``batch_size``.
     selection_size : candidates (every k and family) are compared on a subsample this large; the
@@ -157,6 +197,14 @@ class PersonaModel(BaseEstimator):
     min_share, min_entropy, min_stability : gate thresholds.
     reg_covar : added to covariance diagonals (standardised units) so that near-constant features
         inside a persona cannot make the likelihood explode.
+    cluster_exclude : feature names or fnmatch patterns kept out of the clustering space (default:
+        the totals that grow with tenure, ``personapulse.features.EXPOSURE_TOTALS``); they are still
+        standardised and profiled.
+    reduce_dimensions : "parallel" fits the mixtures on the principal components of the clustering
+        space that Horn's parallel analysis retains (``parallel_analysis``); an int keeps that many
+        components; None clusters on the features themselves.
+    max_missing_share : a feature missing (NaN before imputation) for more than this share of users
+        is kept out of the clustering space too; constant features always are.
     preprocessor : an unfitted transformer with fit / transform / inverse_transform / to_state
         (default ``FeaturePreprocessor()``).
 
@@ -164,7 +212,9 @@ class PersonaModel(BaseEstimator):
     prediction) a single dict of feature values; missing features are imputed.
 
     Fitted: ``k_``, ``method_``, ``covariance_type_``, ``labels_`` (n,), ``proba_`` (n, k),
-    ``centroids_`` (k, d, standardised space), ``weights_``, ``means_``, ``covariances_``,
+    ``centroids_`` (k, d, standardised space: probability-weighted means of every feature),
+    ``cluster_features_`` (the features the mixture is fitted on), ``weights_``, ``means_``,
+    ``covariances_`` (in the clustering space),
     ``candidates_`` (DataFrame, one row per candidate), ``gate_`` (GateResult),
     ``selection_reason_``, ``preprocessor_``, ``feature_names_in_``, ``standardised_`` (n, d).
     """
@@ -177,6 +227,8 @@ class PersonaModel(BaseEstimator):
         k_max: int = 8,
         covariance_types: tuple[str, ...] = ("diag", "full"),
         n_init: int = 5,
+        max_starts: int = 20,
+        bic_margin: float = 2.0,
         random_state: int | None = None,
         sample_size: int = 50_000,
         selection_size: int = 10_000,
@@ -190,6 +242,9 @@ class PersonaModel(BaseEstimator):
         max_iter: int = 200,
         silhouette_sample: int = 3_000,
         batch_size: int = 100_000,
+        cluster_exclude: tuple[str, ...] = EXPOSURE_TOTALS,
+        max_missing_share: float = 0.5,
+        reduce_dimensions: str | int | None = "parallel",
         preprocessor: Any = None,
     ) -> None:
         self.method = method
@@ -198,6 +253,8 @@ class PersonaModel(BaseEstimator):
         self.k_max = k_max
         self.covariance_types = covariance_types
         self.n_init = n_init
+        self.max_starts = max_starts
+        self.bic_margin = bic_margin
         self.random_state = random_state
         self.sample_size = sample_size
         self.selection_size = selection_size
@@ -211,15 +268,37 @@ class PersonaModel(BaseEstimator):
         self.max_iter = max_iter
         self.silhouette_sample = silhouette_sample
         self.batch_size = batch_size
+        self.cluster_exclude = cluster_exclude
+        self.max_missing_share = max_missing_share
+        self.reduce_dimensions = reduce_dimensions
         self.preprocessor = preprocessor
 
     # ------------------------------------------------------------------ fitting
-    def _fit_one(self, Z: np.ndarray, method: str, cov: str, k: int, seeds: np.ndarray) -> _Fit:
+    def _fit_one(
+        self,
+        Z: np.ndarray,
+        method: str,
+        cov: str,
+        k: int,
+        seeds: np.ndarray,
+        *,
+        adaptive: bool = False,
+    ) -> _Fit:
+        """Best of ``n_init`` starts; ``adaptive`` keeps adding starts from ``seeds`` (up to
+        ``max_starts``) while the best log-likelihood has not been reached twice."""
         best: _Fit | None = None
         lls: list[float] = []
         converged_all = True
         n, d = Z.shape
-        for seed in seeds:
+        first = max(int(self.n_init), 1)
+        tol = self.replicate_tol * n
+        for i, seed in enumerate(seeds):
+            if i >= first and (
+                not adaptive
+                or i >= self.max_starts
+                or np.sum(np.asarray(lls) >= max(lls) - tol) >= 2
+            ):
+                break
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 if method == "kmeans":
@@ -319,7 +398,12 @@ class PersonaModel(BaseEstimator):
             return good if len(good) else rows
 
         gmm, km = pool("gmm"), pool("kmeans")
-        gmm_best = gmm["bic"].idxmin() if len(gmm) else None
+        gmm_best = None
+        if len(gmm):
+            # Kass & Raftery (1995): a BIC difference below 2 is "not worth more than a bare
+            # mention", so among mixtures that close to the lowest BIC the simplest one is kept.
+            close = gmm[gmm["bic"] <= gmm["bic"].min() + self.bic_margin]
+            gmm_best = close.sort_values(["n_parameters", "bic"]).index[0]
         km_best = None
         if len(km):
             ranked = km.assign(
@@ -335,19 +419,25 @@ class PersonaModel(BaseEstimator):
             return int(gmm_best), f"BIC (mixtures) and silhouette (k-means) agree on k={g['k']}"
         g_ok = bool(adequate[gmm_best]) and g["entropy"] >= self.min_entropy
         m_ok = bool(adequate[km_best]) and m["entropy"] >= self.min_entropy
-        if g_ok != m_ok:
-            winner = gmm_best if g_ok else km_best
-            return int(winner), (
-                f"BIC picks k={g['k']}, silhouette picks k={m['k']}; only "
-                f"{'the mixture' if g_ok else 'k-means'} passes the share, replication and "
-                "entropy checks"
+        if g_ok:
+            # BIC compares whole probability models and is consistent for the number of
+            # components; silhouette is a geometric heuristic that favours fewer, rounder groups.
+            # So an adequate mixture decides; k-means only steps in when no mixture is adequate.
+            return int(gmm_best), (
+                f"BIC picks k={g['k']}, silhouette picks k={m['k']}; the mixture passes the "
+                "share, replication and entropy checks, so BIC decides"
+            )
+        if m_ok:
+            return int(km_best), (
+                f"BIC picks k={g['k']}, silhouette picks k={m['k']}; only k-means passes the "
+                "share, replication and entropy checks"
             )
         g_sil = g["silhouette"] if np.isfinite(g["silhouette"]) else -np.inf
         m_sil = m["silhouette"] if np.isfinite(m["silhouette"]) else -np.inf
         winner = gmm_best if g_sil >= m_sil else km_best
         return int(winner), (
             f"BIC picks k={g['k']} (silhouette {g_sil:.3f}), silhouette picks k={m['k']} "
-            f"({m_sil:.3f}); the higher silhouette wins"
+            f"({m_sil:.3f}); neither passes every check, the higher silhouette wins"
         )
 
     def fit(self, X: Any, y: Any = None) -> PersonaModel:
@@ -362,8 +452,11 @@ class PersonaModel(BaseEstimator):
         self.preprocessor_ = (
             clone(self.preprocessor) if self.preprocessor is not None else (FeaturePreprocessor())
         )
-        Z_all = np.asarray(self.preprocessor_.fit_transform(X), dtype=float)
+        Z_full = np.asarray(self.preprocessor_.fit_transform(X), dtype=float)
         self.feature_names_in_ = np.asarray(self.preprocessor_.feature_names_in_, dtype=object)
+        self.cluster_index_ = self._cluster_columns(X, Z_full)
+        self.cluster_features_ = self.feature_names_in_[self.cluster_index_]
+        Z_all = Z_full[:, self.cluster_index_]
         n_all, d = Z_all.shape
         if self.k is not None:
             ks = [int(self.k)]
@@ -373,7 +466,10 @@ class PersonaModel(BaseEstimator):
         if not ks:
             raise ValueError(f"cannot fit personas on {n_all} users")
         rng = np.random.default_rng(self.random_state)
-        seeds = rng.integers(0, 2**31 - 1, size=max(int(self.n_init), 1))
+        seeds = rng.integers(0, 2**31 - 1, size=max(int(self.n_init), int(self.max_starts), 1))
+        self.components_ = self._projection(Z_all, rng)
+        if self.components_ is not None:
+            Z_all = Z_all @ self.components_.T
         if n_all > self.sample_size:
             fit_index = np.sort(rng.choice(n_all, size=int(self.sample_size), replace=False))
         else:
@@ -394,7 +490,7 @@ class PersonaModel(BaseEstimator):
         for k in ks:
             for family in families:
                 for cov in self.covariance_types if family == "gmm" else ("spherical",):
-                    fit = self._fit_one(Z_select, family, cov, k, seeds)
+                    fit = self._fit_one(Z_select, family, cov, k, seeds, adaptive=True)
                     row, _ = self._candidate_row(fit, Z_select, sil_select)
                     row["n_users"] = len(Z_select)
                     fits.append(fit)
@@ -408,7 +504,7 @@ class PersonaModel(BaseEstimator):
         best = fits[chosen]
         final_row = table.loc[chosen]
         if Z_select is not Z:
-            best = self._fit_one(Z, best.method, best.covariance_type, best.k, seeds)
+            best = self._fit_one(Z, best.method, best.covariance_type, best.k, seeds, adaptive=True)
             sil_index = rng.choice(len(Z), size=min(len(Z), self.silhouette_sample), replace=False)
             row, _ = self._candidate_row(best, Z, sil_index)
             final_row = pd.Series({**row, "n_users": len(Z)})
@@ -420,10 +516,13 @@ class PersonaModel(BaseEstimator):
         self.weights_ = best.weights
         self.means_ = best.means
         self.covariances_ = best.covariances
-        self.centroids_ = best.means
-        self.standardised_ = Z_all
-        self.proba_ = self._proba_standardised(Z_all)
+        self.standardised_ = Z_full
+        self.proba_ = self._proba_clustering(Z_all)
         self.labels_ = self.proba_.argmax(axis=1)
+        # Centroids in the whole standardised space (every feature, also those kept out of the
+        # clustering space): identity matching and profiles compare personas on all of them.
+        mass = self.proba_.sum(axis=0)
+        self.centroids_ = (self.proba_.T @ Z_full) / np.maximum(mass, 1e-12)[:, None]
         self.gate_ = self._gate(final_row, best, Z, seeds, rng)
         return self
 
@@ -474,8 +573,57 @@ class PersonaModel(BaseEstimator):
             stability=stability,
         )
 
+    def _cluster_columns(self, X: Any, Z: np.ndarray) -> np.ndarray:
+        """Indices of the features the mixture is fitted on (rule in docs/personas.md)."""
+        names = [str(n) for n in self.feature_names_in_]
+        if isinstance(X, pd.DataFrame):
+            missing = X.reindex(columns=names).isna().mean(axis=0).to_numpy(dtype=float)
+        else:
+            values = np.asarray(X, dtype=float)
+            missing = (~np.isfinite(values)).mean(axis=0) if len(values) else np.zeros(len(names))
+        excluded = np.array(
+            [any(fnmatch.fnmatchcase(n, p) for p in self.cluster_exclude) for n in names],
+            dtype=bool,
+        )
+        constant = Z.std(axis=0) < 1e-12 if len(Z) else np.zeros(len(names), dtype=bool)
+        keep = ~excluded & ~constant & (missing <= self.max_missing_share)
+        if not keep.any():  # nothing left: cluster on every non-constant feature
+            keep = ~constant if (~constant).any() else np.ones(len(names), dtype=bool)
+        return np.flatnonzero(keep)
+
+    def _projection(self, Z: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+        """Principal axes (m, d) the mixtures are fitted on, or None to use the features as is."""
+        option = self.reduce_dimensions
+        n, d = Z.shape
+        if option is None or d < 2:
+            return None
+        if option != "parallel" and not isinstance(option, int | np.integer):
+            raise ValueError(
+                f"reduce_dimensions must be 'parallel', an int or None, not {option!r}"
+            )
+        rows = (
+            rng.choice(n, size=int(self.selection_size), replace=False)
+            if n > self.selection_size
+            else slice(None)
+        )
+        if option == "parallel":
+            m, components = parallel_analysis(Z[rows], rng)
+        else:
+            m = int(option)
+            _, components = parallel_analysis(Z[rows], rng, reps=0)
+        if m < 1 or m >= d:  # no correlation structure to summarise, or nothing to drop
+            return None
+        return components[:m]
+
     # --------------------------------------------------------------- assigning
     def _proba_standardised(self, Z: np.ndarray) -> np.ndarray:
+        """Persona probabilities for rows of the whole standardised space (n, d) -> (n, k)."""
+        Z = Z[:, self.cluster_index_]
+        if self.components_ is not None:
+            Z = Z @ self.components_.T
+        return self._proba_clustering(Z)
+
+    def _proba_clustering(self, Z: np.ndarray) -> np.ndarray:
         cov_type = "spherical" if self.method_ == "kmeans" else self.covariance_type_
         parts = []
         for start in range(0, len(Z), max(int(self.batch_size), 1)):
@@ -513,6 +661,9 @@ class PersonaModel(BaseEstimator):
                 "k": self.k_,
                 "covariance_type": self.covariance_type_,
                 "feature_names": [str(n) for n in self.feature_names_in_],
+                "cluster_features": [str(n) for n in self.cluster_features_],
+                "centroids": self.centroids_,
+                "projection": self.components_,
                 "preprocessor": self.preprocessor_.to_state(),
                 "weights": self.weights_,
                 "means": self.means_,
@@ -527,8 +678,9 @@ class PersonaModel(BaseEstimator):
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"not a persona model state (format {state.get('format')!r})")
         params = dict(state.get("params", {}))
-        if "covariance_types" in params:
-            params["covariance_types"] = tuple(params["covariance_types"])
+        for name in ("covariance_types", "cluster_exclude"):
+            if name in params:
+                params[name] = tuple(params[name])
         model = cls(**params)
         model.preprocessor_ = FeaturePreprocessor.from_state(state["preprocessor"])
         model.feature_names_in_ = np.asarray(state["feature_names"], dtype=object)
@@ -538,5 +690,15 @@ class PersonaModel(BaseEstimator):
         model.weights_ = np.asarray(state["weights"], dtype=float)
         model.means_ = np.asarray(state["means"], dtype=float)
         model.covariances_ = np.asarray(state["covariances"], dtype=float)
-        model.centroids_ = model.means_
+        # States written before the clustering space existed clustered on every feature.
+        names = [str(n) for n in model.feature_names_in_]
+        cluster = state.get("cluster_features") or names
+        model.cluster_index_ = np.array([names.index(n) for n in cluster], dtype=int)
+        model.cluster_features_ = np.asarray(cluster, dtype=object)
+        projection = state.get("projection")
+        model.components_ = np.asarray(projection, dtype=float) if projection is not None else None
+        centroids = state.get("centroids")
+        model.centroids_ = (
+            np.asarray(centroids, dtype=float) if centroids is not None else model.means_
+        )
         return model

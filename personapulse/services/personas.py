@@ -65,8 +65,9 @@ def persona_config(params: dict[str, Any] | None) -> PersonaConfig:
     unknown = set(params) - allowed
     if unknown:
         raise ValueError(f"unknown persona parameters: {', '.join(sorted(unknown))}")
-    if "covariance_types" in params:
-        params["covariance_types"] = tuple(params["covariance_types"])
+    for name in ("covariance_types", "cluster_exclude"):
+        if name in params:
+            params[name] = tuple(params[name])
     return PersonaConfig(**params)
 
 

@@ -72,10 +72,13 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
     def _on_begin(connection: Connection) -> None:
         # Straight on the driver: SQLAlchemy's statement machinery costs more than the BEGIN.
         driver = connection.connection.driver_connection
-        if connection.get_execution_options().get("write"):
-            driver.execute("BEGIN IMMEDIATE")
-        else:
-            driver.execute("BEGIN")
+        statement = "BEGIN IMMEDIATE" if connection.get_execution_options().get("write") else "BEGIN"
+        try:
+            driver.execute(statement)
+        except sqlite3.OperationalError as exc:
+            # Raised as SQLAlchemy's own error, as every other statement's is, so the service's
+            # handler sees one type ("database is locked" -> 503).
+            raise OperationalError(statement, None, exc) from exc
 
     if database and database != ":memory:" and fcntl is not None:
         engine.info_writer_gate = WriterGate(  # type: ignore[attr-defined]
