@@ -72,7 +72,9 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
     def _on_begin(connection: Connection) -> None:
         # Straight on the driver: SQLAlchemy's statement machinery costs more than the BEGIN.
         driver = connection.connection.driver_connection
-        statement = "BEGIN IMMEDIATE" if connection.get_execution_options().get("write") else "BEGIN"
+        statement = (
+            "BEGIN IMMEDIATE" if connection.get_execution_options().get("write") else "BEGIN"
+        )
         try:
             driver.execute(statement)
         except sqlite3.OperationalError as exc:
