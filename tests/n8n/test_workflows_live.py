@@ -709,8 +709,7 @@ def test_negative_review_is_classified_and_routed_to_the_alerts(stack):
     assert alert["sentiment_label"] == "negative" and alert["pain_points"]
 
     # Slack's chat.postMessage, reached over TLS through the proxy, with the bot token.
-    [message] = stack["slack"].messages()
-    assert message["channel"] == "#customer-voice"
+    [message] = [m for m in stack["slack"].messages() if m["channel"] == "#customer-voice"]
     assert message["text"].startswith(":rotating_light: *negative* review (trustpilot, rating 1")
     assert review["text"] in message["text"]
     assert alert["pain_point_labels"] and alert["pain_point_labels"] in message["text"]
@@ -761,5 +760,5 @@ def test_manual_refresh_polls_the_job_and_builds_the_shift_digest(stack):
     assert digest["text"].startswith("*Persona refresh ")
     assert execution["last_node"] == "Post shift digest to Slack"
     assert execution["status"] == "success", execution["error"]
-    posted = [m for m in stack["slack"].messages() if m["channel"] == "#personas"]
-    assert [m["text"] for m in posted] == [digest["text"]]
+    posted = [m["text"] for m in stack["slack"].messages() if m["channel"] == "#personas"]
+    assert posted[-1] == digest["text"] and posted.count(digest["text"]) == 1
