@@ -392,19 +392,30 @@ def _write_narratives(store: Store, settings: dict) -> dict:
 
 @job_handler(REFRESH_JOB)
 def _refresh_job(store: Store, params: dict, settings: dict) -> dict:
-    from personapulse.services import journey_counters
+    from personapulse.store import broker as job_queue
 
     summary = refresh(store, params.get("config"), job_id=params.get("job_id"), settings=settings)
-    # The full refresh also recomputes every journey counter (arrivals update them in between).
-    summary["journey_counters"] = journey_counters.rebuild(store)
+    # Every journey counter is recomputed after a full refresh (arrivals update them in between),
+    # as a job of its own so the refresh is reported done as soon as the personas are.
+    summary["journey_counters_job_id"] = job_queue.enqueue(
+        store.engine, JOURNEY_COUNTERS_JOB, {}, dedupe=True
+    )["id"]
     if settings.get("AIRTABLE_TOKEN") and settings.get("AIRTABLE_BASE_ID"):
         # Airtable mirrors every new version; the sync is its own job (rate-limited, resumable).
-        from personapulse.store import broker as job_queue
-
         summary["airtable_job_id"] = job_queue.enqueue(
             store.engine, "airtable.sync", {}, dedupe=True
         )["id"]
     return summary
+
+
+JOURNEY_COUNTERS_JOB = "journeys.rebuild_counters"
+
+
+@job_handler(JOURNEY_COUNTERS_JOB)
+def _rebuild_journey_counters_job(store: Store, _params: dict, _settings: dict) -> dict:
+    from personapulse.services import journey_counters
+
+    return journey_counters.rebuild(store)
 
 
 @job_handler("personas.update_users")

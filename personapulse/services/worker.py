@@ -46,22 +46,29 @@ RESCORE_MAX_ROUNDS = 20
 @job_handler("personas.update_dirty")
 def _update_dirty_job(store: Store, _params: dict, _settings: dict) -> dict:
     """Rescore the people ingestion marked (``dirty_people``), a chunk at a time, clearing marks."""
+    from personapulse.services import journey_counters
     from personapulse.services.personas import update_users
     from personapulse.store import read_connection, write_transaction
+    from personapulse.store.people import resolve_person
     from personapulse.store.writes import clear_dirty, take_dirty
 
-    totals = {"rescored": 0, "changed": 0, "people": 0}
+    totals = {"rescored": 0, "changed": 0, "people": 0, "journey_counters": 0}
     for _ in range(RESCORE_MAX_ROUNDS):
         with read_connection(store.engine) as conn:
             marks = take_dirty(conn, RESCORE_CHUNK)
         if not marks:
             break
-        result = update_users(store, [person for person, _ in marks])
+        refs = [person for person, _ in marks]
+        result = update_users(store, refs)
+        # The same people's journey counters, so journeys follow arrivals without a full rebuild.
+        resolved = [pid for ref in refs if (pid := resolve_person(store.engine, ref)) is not None]
+        counted = journey_counters.update_people(store, resolved)
         with write_transaction(store.engine) as conn:
             clear_dirty(conn, marks)
         totals["people"] += len(marks)
         totals["rescored"] += int(result.get("rescored", 0))
         totals["changed"] += int(result.get("changed", 0))
+        totals["journey_counters"] += int(counted.get("people", 0))
     return totals
 
 

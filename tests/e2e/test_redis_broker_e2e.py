@@ -54,8 +54,8 @@ def test_jobs_run_through_redis(tmp_path):
         assert job["status"] == "succeeded", job
         assert job["result"]["k"] >= 2
 
-        # New behaviour of a known person: the ingest transaction queues a rescoring job in the
-        # job table, the worker relays it to Redis after the commit and runs it there.
+        # New behaviour of a known person: the ingest transaction marks them for rescoring, and a
+        # worker queues one rescoring job in Redis for the marked people and runs it there.
         person = requests.get(f"{base}/v1/assignments?limit=1", headers=headers, timeout=60).json()[
             "assignments"
         ][0]["user_id"]
@@ -70,15 +70,20 @@ def test_jobs_run_through_redis(tmp_path):
         def rescored():
             for key in client.scan_iter("e2e:job:*"):
                 found = client.hgetall(key)
-                if found.get("kind") == "personas.update_users" and found["status"] == "succeeded":
+                if found.get("kind") == "personas.update_dirty" and found["status"] == "succeeded":
                     return found
             return None
 
         found = _wait(rescored, what="the rescoring job in Redis")
-        assert person in found["params"]
         status = requests.get(f"{base}/v1/jobs/{found['id']}", headers=headers, timeout=60).json()
-        assert status["status"] == "succeeded" and status["result"]["rescored"] == 1
-        assert client.llen("e2e:ready") == 0 and client.zcard("e2e:running") == 0
+        # The one person the event named was marked, rescored and their journey counted again.
+        assert status["status"] == "succeeded", status
+        assert status["result"]["people"] == 1 and status["result"]["rescored"] == 1, status
+        assert status["result"]["journey_counters"] == 1, status
+        _wait(
+            lambda: client.llen("e2e:ready") == 0 and client.zcard("e2e:running") == 0,
+            what="an empty Redis queue",
+        )
     finally:
         client.close()
         service.stop()

@@ -15,7 +15,7 @@ from personapulse.services import personas as persona_service
 from personapulse.services.demo_load import load_demo
 from personapulse.services.ingestion import ingest, parse
 from personapulse.services.journeys import DEFAULT_IGNORED_EVENTS, milestones
-from personapulse.services.worker import run_one
+from personapulse.services.worker import run_one, schedule_rescoring
 from personapulse.store import Store, read_connection
 from personapulse.store import jobs as job_queue
 from personapulse.store.frames import load_events
@@ -31,7 +31,11 @@ def store(tmp_path_factory):
     job_queue.enqueue(store.engine, "personas.refresh", {"config": {"k_max": 4, "bootstrap": 3}})
     refreshed = run_one(store, {})
     assert refreshed["status"] == "succeeded", refreshed
-    assert refreshed["result"]["journey_counters"]["people"] > 100
+    # The refresh queues the full rebuild of the counters as its own job.
+    rebuilt = run_one(store, {})
+    assert rebuilt["id"] == refreshed["result"]["journey_counters_job_id"]
+    assert rebuilt["kind"] == "journeys.rebuild_counters" and rebuilt["status"] == "succeeded"
+    assert rebuilt["result"]["people"] > 100
     yield store
     store.dispose()
 
@@ -126,9 +130,11 @@ def test_arriving_events_update_only_their_people_and_match_a_full_recompute(sto
             new_events.append(event)
     settings = load_settings({"INCREMENTAL_UPDATES": True})
     ingest(store, "events", parse("events", new_events, received_at=now), settings=settings)
+    # Ingestion marks the people; the worker loop queues one rescoring job for all of them.
+    assert schedule_rescoring(store) is not None
     finished = run_one(store, settings)
-    assert finished["kind"] == "personas.update_users" and finished["status"] == "succeeded"
-    assert finished["result"]["journey_counters"] == {"people": len(people)}
+    assert finished["kind"] == "personas.update_dirty" and finished["status"] == "succeeded"
+    assert finished["result"]["journey_counters"] == len(people)
     after = {p: counters.person_journey(store.engine, p) for p in people}
     assert all(after[p]["updated_ms"] > before[p]["updated_ms"] for p in known)
     assert all(after[p]["path"].endswith("Order Completed") for p in newcomers), after
