@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +23,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from personapulse.store import make_engine
+from tests.databases import server_url
 from tests.live_service import LiveService, free_port, start_service
 from tests.receivers import Receiver
 
@@ -66,11 +67,15 @@ def _sqlite_path(service: LiveService) -> str:
 
 
 def _query(service: LiveService, sql: str, *args):
-    conn = sqlite3.connect(_sqlite_path(service), timeout=30)
+    """Read the service's database directly, SQLite or PostgreSQL (``?`` placeholders)."""
+    engine = make_engine(service.database_url)
+    if engine.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")  # psycopg's placeholder
     try:
-        return conn.execute(sql, args).fetchall()
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(args)).fetchall()]
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def _wait(predicate, timeout: float = 120.0, what: str = "condition"):
@@ -209,6 +214,10 @@ def test_kill_9_of_the_whole_service_during_ingestion_loses_nothing(tmp_path):
 
 
 def test_locked_database_answers_503_then_recovers(tmp_path):
+    if server_url() is not None:
+        pytest.skip(
+            "holds SQLite's write lock; PostgreSQL's refused connection is tested elsewhere"
+        )
     service = start_service(
         tmp_path,
         extra_env={"PERSONAPULSE_DB_LOCK_TIMEOUT_SECONDS": "0.5", "PERSONAPULSE_PII_KEY": "k1"},
