@@ -63,17 +63,7 @@ def enqueue(engine: Engine, kind: str, params: dict | None = None, *, dedupe: bo
             ).first()
             if row is not None:
                 return _row_to_dict(row)
-        job_id = "job_" + uuid.uuid4().hex[:20]
-        conn.execute(
-            insert(jobs).values(
-                id=job_id,
-                kind=kind,
-                status=QUEUED,
-                params=params_json,
-                attempts=0,
-                created_ms=now_ms(),
-            )
-        )
+        job_id = enqueue_in(conn, kind, params)
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
     return _row_to_dict(row)
 
@@ -168,7 +158,6 @@ def enqueue_if_due(
 ) -> dict | None:
     """Queue ``kind`` unless one was created within ``every_ms`` (a schedule without a scheduler:
     every worker may ask, the write lock (a named lock on PostgreSQL) lets exactly one queue it)."""
-    params_json = orjson.dumps(params or {}, option=orjson.OPT_SORT_KEYS).decode()
     with write_transaction(engine) as conn:
         serialize(conn, f"jobs.enqueue:{kind}")
         recent = conn.execute(
@@ -178,17 +167,7 @@ def enqueue_if_due(
         ).first()
         if recent is not None:
             return None
-        job_id = "job_" + uuid.uuid4().hex[:20]
-        conn.execute(
-            insert(jobs).values(
-                id=job_id,
-                kind=kind,
-                status=QUEUED,
-                params=params_json,
-                attempts=0,
-                created_ms=now_ms(),
-            )
-        )
+        job_id = enqueue_in(conn, kind, params)
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
     return _row_to_dict(row)
 
