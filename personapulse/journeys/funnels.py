@@ -414,20 +414,25 @@ def _step_table(reached: np.ndarray, step_times: np.ndarray, names: list[str]) -
             if deltas.size:
                 average = float(np.mean(deltas))
                 median = float(np.median(deltas))
-        rows.append(
-            {
-                "step": k + 1,
-                "name": names[k],
-                "count": count,
-                "conversion_from_previous": count / previous if previous else math.nan,
-                "conversion_from_first": count / first if first else math.nan,
-                "dropoff": previous - count,
-                "dropoff_rate": (previous - count) / previous if previous else math.nan,
-                "avg_time_to_convert_s": average,
-                "median_time_to_convert_s": median,
-            }
-        )
+        rows.append(step_row(k, names[k], count, previous, first, average, median))
     return pd.DataFrame(rows)
+
+
+def step_row(
+    k: int, name: str, count: int, previous: int, first: int, average: float, median: float
+) -> dict:
+    """One row of a funnel's step table (shared by every engine, so their columns agree)."""
+    return {
+        "step": k + 1,
+        "name": name,
+        "count": count,
+        "conversion_from_previous": count / previous if previous else math.nan,
+        "conversion_from_first": count / first if first else math.nan,
+        "dropoff": previous - count,
+        "dropoff_rate": (previous - count) / previous if previous else math.nan,
+        "avg_time_to_convert_s": average,
+        "median_time_to_convert_s": median,
+    }
 
 
 def funnel(

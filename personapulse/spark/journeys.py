@@ -38,6 +38,7 @@ from personapulse.journeys import (
 from personapulse.journeys import (
     top_paths as local_top_paths,
 )
+from personapulse.journeys.funnels import step_row
 from personapulse.spark._kernel import BUCKET, per_person, to_micros
 from personapulse.spark.session import ROW, quiet_pandas, to_pandas
 
@@ -377,19 +378,7 @@ def _step_rows(row, k_steps: int, names: list[str]) -> list[dict]:
         average = median = math.nan
         if k and count:
             average, median = float(row[f"a{k}"]), float(row[f"m{k}"])
-        out.append(
-            {
-                "step": k + 1,
-                "name": names[k],
-                "count": count,
-                "conversion_from_previous": count / previous if previous else math.nan,
-                "conversion_from_first": count / first if first else math.nan,
-                "dropoff": previous - count,
-                "dropoff_rate": (previous - count) / previous if previous else math.nan,
-                "avg_time_to_convert_s": average,
-                "median_time_to_convert_s": median,
-            }
-        )
+        out.append(step_row(k, names[k], count, previous, first, average, median))
     return out
 
 
