@@ -22,10 +22,12 @@ __all__ = [
     "EXPOSURE_TOTALS",
     "FEATURE_UNITS",
     "FeatureConfig",
+    "FeaturePopulation",
     "build_user_features",
     "classify_channels",
     "describe_feature",
     "slugify",
+    "top_page_sections",
 ]
 
 CHANNEL_GROUPS: tuple[str, ...] = (
@@ -128,6 +130,48 @@ class FeatureConfig:
     min_page_section_share: float = 0.01
 
 
+@dataclass(frozen=True)
+class FeaturePopulation:
+    """What one person's features depend on beyond their own records: the population's.
+
+    A full run (everyone's events) decides these; ``build_user_features`` returns them in
+    ``frame.attrs["population"]`` (as ``to_dict()``). Passing them back when scoring a few people
+    gives each person the same row a full run would (real-time assignment, incremental rescoring).
+
+    - ``now``: the recency and tenure anchor (the latest event of the full run);
+    - ``page_sections``: the site sections that have a ``page_*`` column;
+    - ``adoption_basis`` / ``adoption_denominator``: what feature adoption counts ("feature" values
+      of the feature event, or distinct "track_event" names) and how many anyone used;
+    - ``pain_points``: the pain points that have a ``pain_*`` column.
+    """
+
+    now: pd.Timestamp
+    page_sections: tuple[str, ...] | None
+    adoption_basis: str
+    adoption_denominator: int
+    pain_points: tuple[str, ...] | None
+
+    def to_dict(self) -> dict:
+        return {
+            "now": self.now.isoformat(),
+            "page_sections": None if self.page_sections is None else list(self.page_sections),
+            "adoption_basis": self.adoption_basis,
+            "adoption_denominator": self.adoption_denominator,
+            "pain_points": None if self.pain_points is None else list(self.pain_points),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FeaturePopulation:
+        sections, pains = data.get("page_sections"), data.get("pain_points")
+        return cls(
+            now=pd.Timestamp(data["now"]),
+            page_sections=None if sections is None else tuple(sections),
+            adoption_basis=str(data["adoption_basis"]),
+            adoption_denominator=int(data["adoption_denominator"]),
+            pain_points=None if pains is None else tuple(pains),
+        )
+
+
 _PAID_MEDIUM = r"cpc|ppc|paid|cpm|cpv|display|banner|ads?$|affiliate|retargeting"
 _EMAIL = r"e-?mail|newsletter|mailchimp|klaviyo|sendgrid|brevo|mailerlite"
 _SOCIAL = (
@@ -188,6 +232,19 @@ def classify_channels(
     return groups[row_codes]
 
 
+def top_page_sections(views_per_section: pd.Series, *, config: FeatureConfig) -> tuple[str, ...]:
+    """The sections that get a ``page_*`` column, from page views per section (index: section).
+
+    At most ``config.max_page_sections``, each with at least ``min_page_section_share`` of all
+    views; most viewed first, and sections tied on views by name, so every engine picks the same.
+    """
+    counts = views_per_section.astype(np.int64)
+    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    share = counts / max(int(counts.sum()), 1)
+    share = share[share >= config.min_page_section_share]
+    return tuple(map(str, share.index[: config.max_page_sections]))
+
+
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -216,6 +273,7 @@ def build_user_features(
     review_classes: pd.DataFrame | None = None,
     config: FeatureConfig | None = None,
     now: pd.Timestamp | None = None,
+    population: FeaturePopulation | None = None,
     person_col: str = "person_id",
     timestamp_col: str = "timestamp",
     event_col: str = "event",
@@ -237,11 +295,14 @@ def build_user_features(
     falls back to distinct track-event names. Optional ``reviews`` (person_id, rating),
     ``conversations`` (person_id) and ``review_classes`` (review_id, person_id, sentiment_score,
     pain_points list) add review and support features. ``now`` (default: the latest event) anchors
-    recency and tenure. Rows without a timestamp are ignored.
+    recency and tenure. Rows without a timestamp are ignored. ``population`` (from an earlier full
+    run's ``attrs["population"]``) fixes what depends on everyone, so a few people scored alone get
+    the rows a full run gives them; an explicit ``now`` or ``config.page_sections`` still wins.
 
     Output: DataFrame indexed by person id (people with at least one timestamped event), float64
     columns in a fixed order (see docs/features.md). Undefined values (e.g. sentiment for someone
     without a classified review) are NaN; the persona preprocessor imputes them.
+    ``attrs["population"]`` holds the :class:`FeaturePopulation` this run used, as a dict.
     """
     config = config or FeatureConfig()
     _require(events, [person_col, timestamp_col, event_col], "events")
@@ -273,6 +334,8 @@ def build_user_features(
         return col_codes[rows], pd.Index(vocabulary)
 
     n = len(codes)
+    if now is None and population is not None:
+        now = population.now
     now_ns = _to_ns(pd.Series([now]))[0] if now is not None else (ts.max() if n else 0)
 
     # Sessions: the source's session id when present, else a new session after a gap.
@@ -361,20 +424,44 @@ def build_user_features(
         feature_values = props.map(
             lambda p: p.get(config.feature_property) if isinstance(p, dict) else None
         )
-    if feature_values is not None and feature_values.notna().any():
-        pairs = pd.DataFrame({"p": codes[used], "f": feature_values.to_numpy(dtype=object)})
+    if population is not None:
+        adoption_basis = population.adoption_basis
+    else:
+        has_values = feature_values is not None and feature_values.notna().any()
+        adoption_basis = "feature" if has_values else "track_event"
+    if adoption_basis == "feature":
+        pairs = pd.DataFrame(
+            {
+                "p": codes[used],
+                "f": feature_values.to_numpy(dtype=object)
+                if feature_values is not None
+                else np.full(int(used.sum()), None, dtype=object),
+            }
+        )
     else:
         pairs = pd.DataFrame({"p": codes[is_track], "f": event_codes[is_track]})
         pairs = pairs[pairs["f"] >= 0]
     pairs = pairs.dropna().drop_duplicates()
-    n_features = max(pairs["f"].nunique(), 1)
-    out["feature_adoption"] = per_person(index=pairs["p"].to_numpy(dtype=np.int64)) / n_features
+    adoption_denominator = (
+        population.adoption_denominator if population is not None else int(pairs["f"].nunique())
+    )
+    out["feature_adoption"] = per_person(index=pairs["p"].to_numpy(dtype=np.int64)) / max(
+        adoption_denominator, 1
+    )
 
     out["feature_use_rate"] = per_person(used.astype(float)) / sessions
 
     # Content mix: share of a person's page views per site section (first path segment).
     path_coded = coded(page_path_col)
-    if path_coded is not None and is_page.any():
+    sections: list[str] | None = None
+    if config.page_sections is not None:
+        sections = [slugify(s) for s in config.page_sections]
+    elif population is not None and population.page_sections is not None:
+        sections = list(population.page_sections)
+    if path_coded is None and sections is not None:
+        # Nobody here has a page path: the fixed sections still get their (zero) columns.
+        path_coded = (np.full(n, -1, dtype=np.int64), pd.Index([], dtype=object))
+    if path_coded is not None and (is_page.any() or sections is not None):
         # Parse each distinct path once: there are far fewer paths than page views.
         path_codes = path_coded[0][is_page]
         distinct_paths = np.append(path_coded[1].to_numpy(dtype=object), "/")
@@ -383,13 +470,11 @@ def build_user_features(
             [slugify(str(p).strip("/").split("/")[0] or "home") for p in distinct_paths],
             dtype=object,
         )
-        section_slug = distinct_sections[path_codes] if len(path_codes) else distinct_sections
-        if config.page_sections is not None:
-            sections = [slugify(s) for s in config.page_sections]
-        else:
-            frequency = pd.Series(section_slug).value_counts(normalize=True)
-            frequency = frequency[frequency >= config.min_page_section_share]
-            sections = list(frequency.index[: config.max_page_sections])
+        section_slug = distinct_sections[path_codes]
+        if sections is None:
+            sections = list(
+                top_page_sections(pd.Series(section_slug).value_counts(), config=config)
+            )
         page_codes = codes[is_page]
         page_views = per_person(index=page_codes)
         for name in sorted(set(sections)):
@@ -453,6 +538,7 @@ def build_user_features(
         out[f"count_{slugify(name)}"] = per_person(is_event(name).astype(float))
 
     person_index = pd.Index(uniques, name=person_col)
+    pain_points: list[str] | None = None
     if reviews is not None:
         _require(reviews, [person_col], "reviews")
         linked = reviews[reviews[person_col].notna()]
@@ -483,9 +569,18 @@ def build_user_features(
             exploded = exploded.assign(
                 pain=exploded["pain_points"].map(_pain_label)
             ).drop_duplicates(subset=["review", "pain"])
-            counts = exploded.groupby([person_col, "pain"]).size().unstack(fill_value=0)
+            counts = (
+                exploded.groupby([person_col, "pain"]).size().unstack(fill_value=0)
+                if len(exploded)
+                else pd.DataFrame(index=pd.Index([], name=person_col))
+            )
             shares = counts.div(reviews_per_person.reindex(counts.index), axis=0)
-            for pain in sorted(shares.columns):
+            if population is not None and population.pain_points is not None:
+                pain_points = list(population.pain_points)
+                shares = shares.reindex(columns=pain_points)
+            else:
+                pain_points = sorted(map(str, shares.columns))
+            for pain in pain_points:
                 col = shares[pain].reindex(person_index)
                 # People with classified reviews but none about this pain point have share 0.
                 col = col.where(
@@ -494,7 +589,15 @@ def build_user_features(
                 out[f"pain_{pain}"] = col.to_numpy(dtype=float)
 
     frame = pd.DataFrame(out, index=person_index).astype(float)
-    return frame[_select(list(frame.columns), config)]
+    frame = frame[_select(list(frame.columns), config)]
+    frame.attrs["population"] = FeaturePopulation(
+        now=pd.Timestamp(int(now_ns), unit="ns", tz="UTC"),
+        page_sections=None if sections is None else tuple(sorted(set(sections))),
+        adoption_basis=adoption_basis,
+        adoption_denominator=adoption_denominator,
+        pain_points=None if pain_points is None else tuple(pain_points),
+    ).to_dict()
+    return frame
 
 
 def _pain_label(pain: object) -> str:

@@ -4,9 +4,11 @@ import pytest
 
 from personapulse.features import (
     FeatureConfig,
+    FeaturePopulation,
     build_user_features,
     classify_channels,
     describe_feature,
+    top_page_sections,
 )
 
 T0 = pd.Timestamp("2026-03-02T10:00:00Z")  # a Monday
@@ -220,3 +222,71 @@ def test_pain_point_spans_become_one_feature_per_label():
     pain_columns = [c for c in features.columns if c.startswith("pain_")]
     assert pain_columns == ["pain_shipping_delivery"]
     assert features.loc["a", "pain_shipping_delivery"] == 1.0
+
+
+def _reviews_and_classes():
+    reviews = pd.DataFrame(
+        {"review_id": ["r1", "r2"], "person_id": ["alice", "carol"], "rating": [4.0, 2.0]}
+    )
+    classes = pd.DataFrame(
+        {
+            "review_id": ["r1", "r2"],
+            "person_id": ["alice", "carol"],
+            "sentiment_score": [0.6, -0.4],
+            "pain_points": [[], ["pricing"]],
+        }
+    )
+    return reviews, classes
+
+
+def test_one_person_alone_gets_their_full_run_row_given_the_population(events):
+    """Real-time assignment and rescoring compute a few people alone; with the full run's
+    population (recency anchor, sections, adoption denominator, pain points) each row is the
+    full run's row, and without it some rows differ (so the population is what makes them equal).
+    """
+    day = 24 * 60
+    carol = [
+        _event("carol", 3 * day, page_path="/recipes/1"),
+        _event("carol", 3 * day + 1, page_path="/blog/2"),
+        _event("carol", 3 * day + 2, "Feature Used", "track", feature="pantry_sync"),
+    ]
+    everyone = pd.concat([events, pd.DataFrame(carol)], ignore_index=True)
+    reviews, classes = _reviews_and_classes()
+    full = build_user_features(everyone, reviews=reviews, review_classes=classes)
+    population = FeaturePopulation.from_dict(full.attrs["population"])
+    assert population.now == everyone["timestamp"].max()
+    assert population.adoption_basis == "feature" and population.adoption_denominator == 2
+    assert population.pain_points == ("pricing",)
+
+    differing_without = 0
+    for person in full.index:
+
+        def alone(with_population: FeaturePopulation | None, person=person) -> pd.DataFrame:
+            return build_user_features(
+                everyone[everyone["person_id"] == person],
+                reviews=reviews[reviews["person_id"] == person],
+                review_classes=classes[classes["person_id"] == person],
+                population=with_population,
+            ).reindex(columns=full.columns)
+
+        pd.testing.assert_frame_equal(alone(population), full.loc[[person]])
+        differing_without += not alone(None).equals(full.loc[[person]])
+    assert differing_without >= 2
+
+
+def test_population_round_trips_through_a_dict(events):
+    population = build_user_features(events).attrs["population"]
+    assert FeaturePopulation.from_dict(population).to_dict() == population
+
+
+def test_page_sections_tied_on_views_are_taken_by_name():
+    views = pd.Series({"signup": 5, "onboarding": 5, "home": 9, "blog": 1})
+    config = FeatureConfig(max_page_sections=2, min_page_section_share=0.0)
+    assert top_page_sections(views, config=config) == ("home", "onboarding")
+    # The order the counts arrive in does not matter.
+    assert top_page_sections(views.iloc[::-1], config=config) == ("home", "onboarding")
+    assert top_page_sections(views, config=FeatureConfig(min_page_section_share=0.1)) == (
+        "home",
+        "onboarding",
+        "signup",
+    )

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select, update
 
 import personapulse
-from personapulse.features import FeatureConfig, build_user_features
+from personapulse.features import FeatureConfig, FeaturePopulation, build_user_features
 from personapulse.personas import PersonaConfig, PersonaModel, PreviousVersion, fit_personas
 from personapulse.services.reviews import classified_documents
 from personapulse.services.worker import job_handler
@@ -72,9 +72,16 @@ def persona_config(params: dict[str, Any] | None) -> PersonaConfig:
 
 
 def compute_features(
-    engine: Engine, *, person_ids: list[str] | None = None, now=None
+    engine: Engine,
+    *,
+    person_ids: list[str] | None = None,
+    now=None,
+    population: FeaturePopulation | None = None,
 ) -> pd.DataFrame:
-    """Per-user features from everything stored (see docs/features.md)."""
+    """Per-user features from everything stored (see docs/features.md).
+
+    For a few people (``person_ids``) pass the fitted version's ``population`` so each gets the
+    row a full run gives them; ``attrs["population"]`` of a full run is what to keep."""
     events = load_events(engine, person_ids=person_ids, properties=EVENT_PROPERTIES)
     if events.empty:
         return pd.DataFrame()
@@ -92,6 +99,7 @@ def compute_features(
         review_classes=review_classes[["review_id", "person_id", "sentiment_score", "pain_points"]],
         config=FeatureConfig(),
         now=now,
+        population=population,
     )
 
 
@@ -158,6 +166,9 @@ def refresh(
         "users_fitted": int(len(fit_on)),
         "fitted_on": "identified users" if len(fit_on) < len(features) else "everyone",
         "features": list(map(str, features.columns)),
+        # What each person's features depend on beyond their own records, so real-time
+        # assignment and rescoring compute the rows this fit saw (absent from old versions).
+        "feature_population": features.attrs.get("population"),
         "data_window": _data_window(engine),
         "parameters": result.parameters,
         "selection_reason": result.selection_reason,
@@ -443,7 +454,7 @@ def update_users(store: Store, people: list[str]) -> dict:
         version, model, persona_ids = _model_for(engine)
     except NoPersonas:
         return {"rescored": 0, "changed": 0, "skipped": "no personas yet"}
-    features = compute_features(engine, person_ids=person_ids) if person_ids else pd.DataFrame()
+    features = _scoring_features(engine, version, person_ids) if person_ids else pd.DataFrame()
     if features.empty:
         return {"rescored": 0, "changed": 0}
     proba = model.predict_proba(features)
@@ -680,7 +691,26 @@ def _model_for(engine: Engine) -> tuple[dict, PersonaModel, list[str]]:
             _models[row.id] = model
             while len(_models) > 4:
                 _models.popitem(last=False)
-    return {"version_id": row.id}, model, persona_ids
+    return {"version_id": row.id, "provenance": row.provenance}, model, persona_ids
+
+
+def _scoring_features(engine: Engine, version: dict, person_ids: list[str]) -> pd.DataFrame:
+    """These people's features as the version's full run computed them, on today's data.
+
+    The population parts (sections, adoption denominator, pain points) come from the fit; the
+    recency anchor is the store's latest event, as a refresh now would take it.
+    """
+    stored = orjson.loads(version["provenance"]).get("feature_population")
+    if stored is None:  # versions fitted before the population was recorded
+        return compute_features(engine, person_ids=person_ids)
+    with read_connection(engine) as conn:
+        # Walks the timestamp index from the end: cheap however many events are stored.
+        latest = conn.exec_driver_sql(
+            "SELECT ts_ms FROM events WHERE flags = 0 ORDER BY ts_ms DESC LIMIT 1"
+        ).scalar()
+    population = FeaturePopulation.from_dict(stored)
+    now = pd.Timestamp(latest, unit="ms", tz="UTC") if latest is not None else population.now
+    return compute_features(engine, person_ids=person_ids, now=now, population=population)
 
 
 def _scored(version: dict, persona_ids: list[str], proba: np.ndarray, **extra) -> dict:
@@ -702,7 +732,7 @@ def assign_user(engine: Engine, user_ref: str) -> dict | None:
     if person_id is None:
         return None
     version, model, persona_ids = _model_for(engine)
-    features = compute_features(engine, person_ids=[person_id])
+    features = _scoring_features(engine, version, [person_id])
     if features.empty:
         return None
     proba = model.predict_proba(features.loc[[person_id]])[0]

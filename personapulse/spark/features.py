@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from personapulse.features import FeatureConfig, build_user_features, slugify
+from personapulse.features import FeatureConfig, build_user_features, slugify, top_page_sections
 from personapulse.spark.session import to_pandas
 
 REFERENCE_PERSON = "\x00personapulse:spark:reference"
@@ -35,14 +35,10 @@ def _global_page_sections(df, config: FeatureConfig, type_col: str, page_path_co
         return tuple(config.page_sections)
     if type_col not in df.columns or page_path_col not in df.columns:
         return None
-    # Per distinct path: page views, and the first view in (person, time, input) order, so
-    # sections tied on views rank by first appearance, as ``value_counts`` does on one machine
-    # (its frame is in (person, time) order).
-    order = [F.col(c) for c in ("person_id", "timestamp", "_row") if c in df.columns]
     paths = to_pandas(
         df.where(F.col(type_col).isin("page", "screen"))
         .groupBy(page_path_col)
-        .agg(F.count(F.lit(1)).alias("count"), F.min(F.struct(*order)).alias("first"))
+        .agg(F.count(F.lit(1)).alias("count"))
     )
     if paths.empty:
         return None
@@ -50,15 +46,7 @@ def _global_page_sections(df, config: FeatureConfig, type_col: str, page_path_co
     paths["section"] = paths[page_path_col].map(
         lambda p: slugify(str(p).strip("/").split("/")[0] or "home")
     )
-    paths["first"] = paths["first"].map(tuple)
-    per_section = paths.groupby("section").agg(count=("count", "sum"), first=("first", "min"))
-    # value_counts: counts in order of first appearance, then sort_values(ascending=False) with
-    # its default (unstable) kind; the same call on the same array ranks ties the same way.
-    counts = per_section.sort_values("first", kind="stable")["count"].astype(np.int64)
-    counts = counts.sort_values(ascending=False)
-    frequency = counts / counts.sum()
-    frequency = frequency[frequency >= config.min_page_section_share]
-    return tuple(frequency.index[: config.max_page_sections])
+    return top_page_sections(paths.groupby("section")["count"].sum(), config=config)
 
 
 def user_features(
@@ -70,6 +58,7 @@ def user_features(
     config: FeatureConfig | None = None,
     now: pd.Timestamp | None = None,
     buckets: int | None = None,
+    with_population: bool = False,
     person_col: str = "person_id",
     timestamp_col: str = "timestamp",
     event_col: str = "event",
@@ -83,6 +72,8 @@ def user_features(
     ``reviews``, ``conversations``, ``review_classes`` as for the single-machine function.
     Output: a Spark DataFrame ``person_id`` + one double column per feature, in the
     single-machine column order (``.toPandas().set_index("person_id")`` gives its frame).
+    ``with_population=True`` returns ``(features, population)``: the single-machine
+    ``attrs["population"]`` dict (see :class:`personapulse.features.FeaturePopulation`).
     """
     from pyspark.sql import functions as F
 
@@ -156,7 +147,11 @@ def user_features(
     template[timestamp_col] = pd.Series([], dtype="datetime64[ns, UTC]")
     if "revenue" in template.columns:
         template["revenue"] = template["revenue"].astype(float)
-    names = list(features_of(template).columns)
+    reference = features_of(template)
+    names = list(reference.columns)
+    # The reference person alone sees every population part (now, sections, adoption
+    # denominator, pain points from the shipped review classes), so its run records them.
+    population = reference.attrs["population"]
     schema = ", ".join([f"`{person_col}` string"] + [f"`{name}` double" for name in names])
 
     def kernel(frame: pd.DataFrame) -> pd.DataFrame:
@@ -166,7 +161,7 @@ def user_features(
         out[person_col] = out[person_col].astype(str)
         return out.astype({name: np.float64 for name in names})
 
-    return per_person(
+    features = per_person(
         valid,
         kernel,
         schema,
@@ -175,3 +170,4 @@ def user_features(
         person_col=person_col,
         timestamp_col=timestamp_col,
     )
+    return (features, population) if with_population else features

@@ -73,17 +73,18 @@ def store_features(spark, engine, events, *, buckets: int | None = None) -> pd.D
     review_classes = documents[documents["doc_kind"] == "review"].rename(
         columns={"doc_id": "review_id"}
     )[["review_id", "person_id", "sentiment_score", "pain_points"]]
-    table = to_pandas(
-        user_features(
-            events,
-            reviews=load_reviews(engine),
-            conversations=load_conversations(engine),
-            review_classes=review_classes,
-            config=FeatureConfig(),
-            buckets=buckets,
-        )
+    features, population = user_features(
+        events,
+        reviews=load_reviews(engine),
+        conversations=load_conversations(engine),
+        review_classes=review_classes,
+        config=FeatureConfig(),
+        buckets=buckets,
+        with_population=True,
     )
-    return table.set_index("person_id").sort_index()
+    table = to_pandas(features).set_index("person_id").sort_index()
+    table.attrs["population"] = population
+    return table
 
 
 def refresh(

@@ -100,14 +100,29 @@ def test_assignments_paged_and_csv(demo_app):
 
 
 def test_real_time_assignment_matches_stored(demo_app):
+    """Scored alone, a person gets the features the fit gave them, hence the same persona and
+    probabilities; checked for the first 40 people over HTTP and everyone by batch rescoring."""
+    from personapulse.services import personas as persona_service
+
     app, auth = demo_app
     client = app.test_client()
-    row = client.get("/v1/assignments?limit=1", headers=auth).json["assignments"][0]
-    stored = client.get(f"/v1/users/{row['user_id']}/persona", headers=auth).json
-    assert stored["persona_id"] == row["persona_id"]
-    live = client.post("/v1/personas/assign", json={"user_id": row["user_id"]}, headers=auth).json
-    assert live["persona_id"] == row["persona_id"]
-    assert sum(live["probabilities"].values()) == pytest.approx(1, abs=1e-3)
+    rows = client.get("/v1/assignments?limit=40", headers=auth).json["assignments"]
+    first = rows[0]
+    stored = client.get(f"/v1/users/{first['user_id']}/persona", headers=auth).json
+    assert stored["persona_id"] == first["persona_id"]
+    for row in rows:
+        live = client.post("/v1/personas/assign", json={"user_id": row["user_id"]}, headers=auth)
+        assert live.json["persona_id"] == row["persona_id"], row["user_id"]
+        assert sum(live.json["probabilities"].values()) == pytest.approx(1, abs=1e-3)
+        for persona_id, probability in row["probabilities"].items():
+            assert live.json["probabilities"][persona_id] == pytest.approx(probability, abs=1e-3)
+    store = app.extensions["personapulse.store"]
+    everyone = [
+        row["user_id"]
+        for row in client.get("/v1/assignments?limit=1000", headers=auth).json["assignments"]
+    ]
+    result = persona_service.update_users(store, everyone)
+    assert result["rescored"] == len(everyone) and result["changed"] == 0
 
 
 def test_assignment_by_features_and_errors(demo_app):
