@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.bench_ingest import _start_bare, _wrk  # noqa: E402
+from bench.bench_ingest import SERVICE_ENV, _start_bare, _wrk  # noqa: E402
 from tests.live_service import start_service  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -52,13 +52,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pp-cpu-"))
-    service = start_service(workdir, workers=2, extra_env={"PERSONAPULSE_RUN_WORKER": "false"})
+    service = start_service(workdir, workers=2, extra_env=SERVICE_ENV)
     bare, bare_url = _start_bare(2)
+
+    non_2xx = []
 
     def measure(url: str, pid: int, token: str = "") -> tuple[float, float]:
         before = tree_cpu_seconds(pid)
         run = _wrk(url, seconds=args.seconds, connections=args.connections, token=token)
         used = tree_cpu_seconds(pid) - before
+        if token:
+            non_2xx.append(run["non_2xx"])
         return run["rps"], 1e6 * used / (run["rps"] * args.seconds)
 
     try:
@@ -89,6 +93,7 @@ def main() -> None:
                 "bare_cpu_us_per_request": round(bare_cpu),
                 "personapulse_cpu_us_per_request": round(real_cpu),
                 "cpu_ratio": round(bare_cpu / real_cpu, 3),
+                "personapulse_non_2xx": sum(non_2xx),
                 "load_average": os.getloadavg(),
             },
             indent=2,

@@ -27,10 +27,19 @@ def pseudonymise(value: str, key: str | bytes) -> str:
 
 def scrub(text: str, key: str | bytes | None = None) -> str:
     """``text`` with emails pseudonymised (or masked without a key) and API secrets cut off."""
-    text = API_TOKEN.sub(r"\1_…", text)
+    # Each pattern needs a literal ("pp_", "@" or "%40"): a line without it is left as it is, unscanned
+    # (most access-log lines; the regexes would try every position).
+    if "pp_" in text:
+        text = API_TOKEN.sub(r"\1_…", text)
+    if "@" not in text and "%40" not in text:
+        return text
     if key:
         return EMAIL.sub(lambda m: pseudonymise(unquote(m.group(0)), key), text)
     return EMAIL.sub("<email>", text)
+
+
+_SCRUBBED = "_personapulse_scrubbed_with"
+_UNSET = object()
 
 
 class PiiFilter(logging.Filter):
@@ -41,6 +50,10 @@ class PiiFilter(logging.Filter):
         self.key = key
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # The logger's filter and its handlers' both see a record: scrub it once (scrubbing is
+        # idempotent, so a second pass under the same key could change nothing).
+        if record.__dict__.get(_SCRUBBED, _UNSET) == self.key:
+            return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -48,6 +61,7 @@ class PiiFilter(logging.Filter):
             record.exc_text = scrub(record.exc_text, self.key)
         record.msg = scrub(message, self.key)
         record.args = None
+        record.__dict__[_SCRUBBED] = self.key
         return True
 
 

@@ -74,9 +74,13 @@ class RateLimiter:
         limit = self.limit_for(key_id)
         if limit.rate <= 0:
             return 0.0
-        now = time.monotonic() if now is None else now
         with self._lock:
+            # The clock is read under the lock, and a refill is never negative: a thread that read
+            # the time before another stored a later one would otherwise take tokens away.
+            now = time.monotonic() if now is None else now
             tokens, last = self._buckets.get(key_id, (limit.burst, now))
+            if now < last:
+                now = last
             tokens = min(limit.burst, tokens + (now - last) * limit.rate)
             if tokens >= 1.0:
                 if len(self._buckets) >= self.MAX_KEYS and key_id not in self._buckets:

@@ -21,6 +21,7 @@ BASE_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_BASE = tuple(BASE_HEADERS.items())
 
 
 def _inline_hashes(page: str, tag: str) -> list[str]:
@@ -47,11 +48,16 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        for name, value in BASE_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if "Content-Security-Policy" not in response.headers:
+        # One look at the names already set, then one extend: a setdefault per header scanned the
+        # list and raised (and caught) a KeyError for each header missing, on every answer.
+        headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}
+        missing = [(name, value) for name, value in _BASE if name.lower() not in present]
+        if "content-security-policy" not in present:
             html = response.mimetype == "text/html"
-            response.headers["Content-Security-Policy"] = docs_csp if html else API_CSP
-        if request.path.startswith("/v1/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+            missing.append(("Content-Security-Policy", docs_csp if html else API_CSP))
+        if "cache-control" not in present and request.path.startswith("/v1/"):
+            missing.append(("Cache-Control", "no-store"))
+        if missing:
+            headers.extend(missing)
         return response

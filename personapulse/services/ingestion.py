@@ -247,7 +247,9 @@ def ingest(
             "conversations",
         ):
             _mark_for_rescoring(conn, kind, outcome.new_items, received_ms)
-        reasons = Counter(f"{e.field}: {e.reason}" for e in parsed.errors)
+        reasons = (
+            Counter(f"{e.field}: {e.reason}" for e in parsed.errors) if parsed.errors else None
+        )
         log_ingest(
             conn,
             kind=kind,

@@ -499,7 +499,8 @@ def field_presence(items: Sequence[dict]) -> dict[str, dict[str, int]]:
 
     A large batch is read at an even stride: the report compares shares, which a sample keeps.
     """
-    presence: dict[str, Counter] = {}
+    # Plain dicts, not Counters: this runs once per request, and a single event is the common case.
+    presence: dict[str, dict[str, int]] = {}
     stride = max(1, len(items) // FIELD_PRESENCE_SAMPLE)
     for item in items[::stride]:
         name = item.get("event") or item.get("type") or "?"
@@ -507,14 +508,16 @@ def field_presence(items: Sequence[dict]) -> dict[str, dict[str, int]]:
         if counter is None:
             if len(presence) >= MAX_EVENT_NAMES_TRACKED:
                 continue
-            counter = presence[name] = Counter()
+            counter = presence[name] = {"_n": 0}
+        get = counter.get
         counter["_n"] += 1
         for key in QUALITY_FIELDS:
             if item.get(key) is not None:
-                counter[key] += 1
+                counter[key] = get(key, 0) + 1
         for key in item.get("properties") or ():
-            counter["properties." + key] += 1
-    return {name: dict(counter) for name, counter in presence.items()}
+            key = "properties." + key
+            counter[key] = get(key, 0) + 1
+    return presence
 
 
 def log_ingest(
