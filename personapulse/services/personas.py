@@ -10,6 +10,7 @@ import logging
 import subprocess
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -116,11 +117,15 @@ def refresh(
     job_id: str | None = None,
     settings: dict | None = None,
     features: pd.DataFrame | None = None,
+    score_others: ScoreOthers | None = None,
 ) -> dict:
     """Fit a new persona version from the store and make it current. Returns its summary.
 
     ``features``: per-user features computed elsewhere (the Spark engine), instead of
-    ``compute_features`` over the store."""
+    ``compute_features`` over the store. ``score_others(state, persona_ids, person_ids)``: scores
+    the people the fit did not see (elsewhere, e.g. in Spark's executors) as a probability matrix
+    (rows in ``person_ids`` order, columns in ``persona_ids`` order); by default the fitted model
+    scores them here."""
     engine = store.engine
     config = persona_config(params)
     features = compute_features(engine) if features is None else features
@@ -147,7 +152,7 @@ def refresh(
             )
     fit_on = _fitting_population(features, (settings or {}).get("PERSONAS_FIT_ON", "identified"))
     result = fit_personas(fit_on, config=config, previous=previous)
-    assignment_frame, proba_matrix = _score_the_rest(result, features, fit_on)
+    assignment_frame, proba_matrix = _score_the_rest(result, features, fit_on, score_others)
     created = now_ms()
     current_profiles = [
         {
@@ -297,14 +302,26 @@ def _fitting_population(features: pd.DataFrame, fit_on: str) -> pd.DataFrame:
     return identified if len(identified) >= 20 else features
 
 
+#: ``(model state, persona ids in component order, person ids) -> probabilities``, one row a person.
+ScoreOthers = Callable[[dict, list[str], pd.Index], np.ndarray]
+
+
 def _score_the_rest(
-    result, features: pd.DataFrame, fit_on: pd.DataFrame
+    result, features: pd.DataFrame, fit_on: pd.DataFrame, score_others: ScoreOthers | None = None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Assignments for everyone: the fitted people's from the fit, the others scored by the model."""
     others = features.index.difference(fit_on.index)
     if len(others) == 0:
         return result.assignments, result.proba
-    extra = result.model.predict_proba(features.loc[others])
+    if score_others is None:
+        extra = result.model.predict_proba(features.loc[others])
+    else:
+        extra = np.asarray(score_others(result.state, list(result.persona_ids), others), float)
+        if extra.shape != (len(others), len(result.persona_ids)):
+            raise ValueError(
+                f"score_others returned shape {extra.shape}, "
+                f"expected {(len(others), len(result.persona_ids))}"
+            )
     best = extra.argmax(axis=1)
     scored = pd.DataFrame(
         {

@@ -64,16 +64,29 @@ def store_features(spark, engine, events, *, buckets: int | None = None) -> pd.D
     Reviews, conversations and classified documents are read from the store (they are small
     next to events); the events come from ``events`` (a Spark DataFrame, e.g. ``read_events``).
     """
+    features, population = _spark_store_features(engine, events, buckets=buckets)
+    return _collected(features, population)
+
+
+def _collected(features, population: dict) -> pd.DataFrame:
+    from personapulse.spark.session import to_pandas
+
+    table = to_pandas(features).set_index("person_id").sort_index()
+    table.attrs["population"] = population
+    return table
+
+
+def _spark_store_features(engine, events, *, buckets: int | None = None):
+    """``store_features`` left in Spark: ``(Spark features frame, population dict)``."""
     from personapulse.services.reviews import classified_documents
     from personapulse.spark.features import user_features
-    from personapulse.spark.session import to_pandas
     from personapulse.store.frames import load_conversations, load_reviews
 
     documents = classified_documents(engine)
     review_classes = documents[documents["doc_kind"] == "review"].rename(
         columns={"doc_id": "review_id"}
     )[["review_id", "person_id", "sentiment_score", "pain_points"]]
-    features, population = user_features(
+    return user_features(
         events,
         reviews=load_reviews(engine),
         conversations=load_conversations(engine),
@@ -82,9 +95,30 @@ def store_features(spark, engine, events, *, buckets: int | None = None) -> pd.D
         buckets=buckets,
         with_population=True,
     )
-    table = to_pandas(features).set_index("person_id").sort_index()
-    table.attrs["population"] = population
-    return table
+
+
+def _executor_scoring(features):
+    """A ``score_others`` for the store's refresh: the people the fit did not see are scored by
+    ``assign_personas`` in Spark's executors; only their probabilities come back."""
+    from personapulse.spark.session import to_pandas
+
+    def score(state: dict, persona_ids: list[str], person_ids: pd.Index) -> np.ndarray:
+        wanted = set(map(str, person_ids))
+        scored = to_pandas(
+            assign_personas(features, state, persona_ids).select("person_id", "probabilities")
+        )
+        scored = scored[scored["person_id"].isin(wanted)].set_index("person_id")
+        missing = wanted.difference(scored.index)
+        if missing:
+            raise RuntimeError(
+                f"Spark scored no row for {len(missing)} people, e.g. {min(missing)}"
+            )
+        rows = scored["probabilities"].reindex(list(map(str, person_ids)))
+        return np.array(
+            [[orjson.loads(row)[pid] for pid in persona_ids] for row in rows], dtype=float
+        )
+
+    return score
 
 
 def refresh(
@@ -100,10 +134,10 @@ def refresh(
     """``personapulse refresh --engine spark``: the store's refresh with features from Spark.
 
     ``events_path``: Parquet events (``personapulse export-events``); by default the store's
-    events are exported to a temporary directory first. The fit, identity matching, profiles,
-    narratives and the versioned write are the single-machine service's
+    events are exported to a temporary directory first. The fit (on a sample), identity
+    matching, profiles, narratives and the versioned write are the single-machine service's
     (``personapulse.services.personas.refresh``), so the service and its faces read the result
-    unchanged.
+    unchanged; the people outside the fit are scored in Spark's executors (``assign_personas``).
     """
     from personapulse.services.personas import refresh as refresh_store
     from personapulse.spark.export import export_events
@@ -116,11 +150,24 @@ def refresh(
             path = Path(scratch) / "events"
             export_events(store.engine, path)
         events = read_events(spark, str(path))
-        features = store_features(spark, store.engine, events, buckets=buckets)
-    if len(features) < 20:
-        raise ValueError(
-            f"{len(features)} people have behavioural data; at least 20 are needed to find personas"
-        )
-    summary = refresh_store(store, params, settings=settings, features=features)
+        spark_features, population = _spark_store_features(store.engine, events, buckets=buckets)
+        # Kept: the fit reads the collected table, the executors score the rest from this one.
+        spark_features = spark_features.cache()
+        try:
+            features = _collected(spark_features, population)
+            if len(features) < 20:
+                raise ValueError(
+                    f"{len(features)} people have behavioural data; "
+                    "at least 20 are needed to find personas"
+                )
+            summary = refresh_store(
+                store,
+                params,
+                settings=settings,
+                features=features,
+                score_others=_executor_scoring(spark_features),
+            )
+        finally:
+            spark_features.unpersist()
     summary["engine"] = "spark"
     return summary

@@ -248,3 +248,12 @@ def test_refresh_with_the_spark_engine_writes_the_same_personas(demo, tmp_path):
         a, b = assigned(local_summary["version_id"]), assigned(current)
     assert len(b) == len(a) == local_summary["users"]
     assert adjusted_rand_score(a.sort_index(), b.reindex(a.sort_index().index)) >= 0.95
+    # Visitors outside the fit (anonymous ones) were scored in Spark's executors: their stored
+    # personas are the fitted model's most likely ones for their (equal) single-machine features.
+    version, model, persona_ids = persona_service._model_for(store.engine)
+    assert version["version_id"] == current
+    features = persona_service.compute_features(store.engine)
+    visitors = features.index[features.index.str.startswith("anon:")]
+    assert len(visitors) > 0
+    expected = np.asarray(persona_ids)[model.predict_proba(features.loc[visitors]).argmax(axis=1)]
+    assert (b.reindex(visitors).to_numpy() == expected).all()
