@@ -47,6 +47,8 @@ def test_token_bucket_refills_at_its_rate():
     assert limiter.acquire("a", now=0.5) == 0.0  # one token back after 1/rate seconds
     assert all(limiter.acquire("vip", now=0.0) == 0.0 for _ in range(100))
     assert limiter.acquire("slow", now=0.0) == 0.0 and limiter.acquire("slow", now=0.1) > 0
+    # Keys are independent.
+    assert limiter.acquire("b", now=0.0) == 0.0
 
 
 def test_rate_limiter_never_refills_backwards():
@@ -55,8 +57,6 @@ def test_rate_limiter_never_refills_backwards():
     assert limiter.acquire("k", now=10.0) == 0.0
     assert limiter.acquire("k", now=9.99) == 0.0  # 10 ms "earlier": no negative refill
     assert limiter.acquire("k", now=10.0) > 0  # the burst of 2 is spent; no time has passed
-    # Keys are independent.
-    assert limiter.acquire("b", now=0.0) == 0.0
 
 
 def test_overrides_parse_and_reject_garbage():
