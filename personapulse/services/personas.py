@@ -682,7 +682,9 @@ def current_assignments(engine: Engine) -> pd.DataFrame:
 
 # --- real-time assignment ------------------------------------------------------------------------
 
-_models: OrderedDict[str, PersonaModel] = OrderedDict()
+# Fitted models by (database, version id, created): a version id such as "v2" names a different
+# model in every store, and one process can serve several stores (tests, tools).
+_models: OrderedDict[tuple[str, str, int], PersonaModel] = OrderedDict()
 _models_lock = threading.Lock()
 
 
@@ -701,11 +703,12 @@ def _model_for(engine: Engine) -> tuple[dict, PersonaModel, list[str]]:
             )
         }
     persona_ids = sorted(component, key=component.__getitem__)
+    cache_key = (engine.url.render_as_string(hide_password=True), row.id, int(row.created_ms))
     with _models_lock:
-        model = _models.get(row.id)
+        model = _models.get(cache_key)
         if model is None:
             model = PersonaModel.from_state(orjson.loads(row.model_state))
-            _models[row.id] = model
+            _models[cache_key] = model
             while len(_models) > 4:
                 _models.popitem(last=False)
     return {"version_id": row.id, "provenance": row.provenance}, model, persona_ids
