@@ -430,14 +430,8 @@ def build_user_features(
         has_values = feature_values is not None and feature_values.notna().any()
         adoption_basis = "feature" if has_values else "track_event"
     if adoption_basis == "feature":
-        pairs = pd.DataFrame(
-            {
-                "p": codes[used],
-                "f": feature_values.to_numpy(dtype=object)
-                if feature_values is not None
-                else np.full(int(used.sum()), None, dtype=object),
-            }
-        )
+        values = None if feature_values is None else feature_values.to_numpy(dtype=object)
+        pairs = pd.DataFrame({"p": codes[used], "f": values})  # no values: no pairs after dropna
     else:
         pairs = pd.DataFrame({"p": codes[is_track], "f": event_codes[is_track]})
         pairs = pairs[pairs["f"] >= 0]

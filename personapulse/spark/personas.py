@@ -100,14 +100,19 @@ def _spark_store_features(engine, events, *, buckets: int | None = None):
 def _executor_scoring(features):
     """A ``score_others`` for the store's refresh: the people the fit did not see are scored by
     ``assign_personas`` in Spark's executors; only their probabilities come back."""
-    from personapulse.spark.session import to_pandas
+    from personapulse.spark.session import quiet_pandas, to_pandas
 
     def score(state: dict, persona_ids: list[str], person_ids: pd.Index) -> np.ndarray:
         wanted = set(map(str, person_ids))
+        with quiet_pandas():
+            wanted_frame = features.sparkSession.createDataFrame(
+                pd.DataFrame({"person_id": sorted(wanted)})
+            )
+        # Only the wanted people are scored and brought back (the fit already scored the rest).
+        others = features.join(wanted_frame, "person_id", "left_semi")
         scored = to_pandas(
-            assign_personas(features, state, persona_ids).select("person_id", "probabilities")
-        )
-        scored = scored[scored["person_id"].isin(wanted)].set_index("person_id")
+            assign_personas(others, state, persona_ids).select("person_id", "probabilities")
+        ).set_index("person_id")
         missing = wanted.difference(scored.index)
         if missing:
             raise RuntimeError(
