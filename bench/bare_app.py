@@ -23,5 +23,6 @@ if __name__ == "__main__":
     bind, workers = sys.argv[1], int(sys.argv[2])
     run_gunicorn(
         create_bare_app,
-        gunicorn_options(bind=bind, workers=workers, threads=4, timeout=60, access_log=False),
+        # The service's own gunicorn settings, access log included (as `personapulse serve` runs).
+        gunicorn_options(bind=bind, workers=workers, threads=4, timeout=60),
     )

@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pp-cpu-"))
     service = start_service(workdir, workers=2, extra_env=SERVICE_ENV)
-    bare, bare_url = _start_bare(2)
+    bare, bare_url = _start_bare(2, workdir / "bare.log")
 
     non_2xx = []
 

@@ -156,6 +156,9 @@ def import_file(settings: dict, file: Path, kind: str | None) -> None:
     """Import a CSV or JSONL file of events, reviews, conversations or profiles, with progress."""
     from tqdm import tqdm
 
+    from personapulse.server import relax_gc
+
+    relax_gc()  # as the service's workers run: a large file is mostly parsing and inserting
     kind = kind or _guess_kind(file)
     store = _store(settings)
     if file.suffix.lower() == ".csv":

@@ -75,6 +75,19 @@ class ScrubbingLogger(Logger):
             self.error(traceback.format_exc())
 
 
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def relax_gc() -> None:
+    """Collect the young generation once per 50,000 allocations instead of 700.
+
+    Ingestion allocates many objects but seldom cycles (refcounting frees them): at the default
+    threshold a 10,000-event batch sets off collections that each walk every event parsed so far,
+    costing more than the parsing. A pass per 50,000 allocations still collects any cycle soon.
+    """
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+
+
 class _Application(BaseApplication):
     def __init__(self, load_app: Callable[[], Any], options: dict[str, Any]) -> None:
         self._load_app = load_app
@@ -93,6 +106,7 @@ class _Application(BaseApplication):
         # is frozen with it.
         gc.collect()
         gc.freeze()
+        relax_gc()
         return app
 
 

@@ -29,13 +29,15 @@ from personapulse.store import Store, serialize
 from personapulse.store.engine import run_in_write_group
 from personapulse.store.schema import idempotency_keys
 from personapulse.store.writes import (
+    PreparedEvents,
     WriteCounts,
     field_presence,
     insert_conversations,
-    insert_events,
     insert_reviews,
     log_ingest,
     mark_dirty,
+    prepare_events,
+    store_events,
     upsert_profiles,
 )
 
@@ -131,15 +133,14 @@ def parse(
 
 
 def _write(
-    conn: Connection, kind: str, items: list[dict], received_ms: int, settings: dict
+    conn: Connection,
+    kind: str,
+    items: list[dict],
+    received_ms: int,
+    prepared: PreparedEvents | None,
 ) -> WriteCounts:
-    if kind == "events":
-        return insert_events(
-            conn,
-            items,
-            received_ms=received_ms,
-            future_tolerance_ms=int(settings["FUTURE_TOLERANCE_SECONDS"]) * 1000,
-        )
+    if prepared is not None:
+        return store_events(conn, prepared, received_ms=received_ms)
     if kind == "reviews":
         return insert_reviews(conn, items, received_ms=received_ms)
     if kind == "conversations":
@@ -206,6 +207,21 @@ def ingest(
         after_write = classify_new
     received_at = received_at or datetime.now(UTC)
     received_ms = int(received_at.timestamp() * 1000)
+    items = parsed.items
+    # Everything that needs no database is done before the write lock is taken: a large batch then
+    # holds the lock only for its inserts, and another worker's batch can be prepared meanwhile.
+    prepared = field_sets = None
+    if kind == "events":
+        prepared = prepare_events(
+            items,
+            received_ms=received_ms,
+            future_tolerance_ms=int(settings["FUTURE_TOLERANCE_SECONDS"]) * 1000,
+        )
+        field_sets = field_presence(items)
+    # One bad item may have several bad fields: count items, report every field.
+    rejected = len({error.index for error in parsed.errors})
+    reasons = Counter(f"{e.field}: {e.reason}" for e in parsed.errors) if parsed.errors else None
+    source = _source_of(kind, items)
 
     def work(conn: Connection) -> tuple[IngestOutcome | None, StoredResponse]:
         # PostgreSQL: ingest writes take turns as on SQLite, so two requests with one Idempotency-Key
@@ -224,10 +240,7 @@ def ingest(
                 return None, StoredResponse(
                     previous.status_code, orjson.loads(previous.response_body), replayed=True
                 )
-        items = parsed.items
-        # One bad item may have several bad fields: count items, report every field.
-        rejected = len({error.index for error in parsed.errors})
-        counts = _write(conn, kind, items, received_ms, settings)
+        counts = _write(conn, kind, items, received_ms, prepared)
         outcome = IngestOutcome(
             kind=kind,
             accepted=counts.accepted,
@@ -247,18 +260,15 @@ def ingest(
             "conversations",
         ):
             _mark_for_rescoring(conn, kind, outcome.new_items, received_ms)
-        reasons = (
-            Counter(f"{e.field}: {e.reason}" for e in parsed.errors) if parsed.errors else None
-        )
         log_ingest(
             conn,
             kind=kind,
-            source=_source_of(kind, items),
+            source=source,
             received_ms=received_ms,
             counts=counts,
             rejected=rejected,
             reject_reasons=reasons,
-            field_sets=field_presence(items) if kind == "events" else None,
+            field_sets=field_sets,
         )
         status, body = respond(outcome)
         if idempotency is not None:

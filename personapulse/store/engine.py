@@ -246,10 +246,7 @@ class GroupCommit:
             with self._leader:
                 if pending.done:
                     break
-                with self._queue_lock:
-                    group = self._queue[: self.MAX_GROUP]
-                    del self._queue[: self.MAX_GROUP]
-                self._run_group(group)
+                self._run_group()
         if pending.error is not None:
             raise pending.error
         return pending.result
@@ -264,10 +261,25 @@ class GroupCommit:
                 self._connection_kept = connection
         return connection
 
-    def _run_group(self, group: list[_Pending]) -> None:
+    def _take_group(self) -> list[_Pending]:
+        with self._queue_lock:
+            group = self._queue[: self.MAX_GROUP]
+            del self._queue[: self.MAX_GROUP]
+        return group
+
+    def _run_group(self) -> None:
         gate: WriterGate | None = getattr(self.engine, "info_writer_gate", None)
         if gate is not None:
-            gate.acquire()
+            # The group is taken once the file lock is ours, not before: units queued while another
+            # process held the lock join this transaction instead of waiting for the next one.
+            try:
+                gate.acquire()
+            except BaseException as exc:  # noqa: BLE001 - timed out: the queued units fail with it
+                for pending in self._take_group():
+                    pending.error = exc
+                    pending.done = True
+                return
+        group = self._take_group()
         try:
             connection = self._connection()
             try:

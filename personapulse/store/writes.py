@@ -143,32 +143,44 @@ def _bulk_insert_ignore(
     return _executemany(conn, sql, rows)
 
 
-def insert_events(
-    conn: Connection,
-    items: Sequence[dict],
-    *,
-    received_ms: int,
-    future_tolerance_ms: int,
-) -> WriteCounts:
-    """Store canonical events (docs/data-contract.md); identities and profiles follow from them.
+@dataclass
+class PreparedEvents:
+    """Canonical events turned into rows and identity links, ready for one write transaction.
 
-    ``new_positions`` lists the items not repeated within the batch; an event stored by an earlier
-    request is counted as duplicate but may still be listed (checking each id first halves the speed).
+    Built by :func:`prepare_events` before the write lock is taken, so a large batch holds the
+    lock only for the inserts themselves.
     """
-    counts = WriteCounts()
-    if not items:
-        return counts
-    rows = []
+
+    rows: list[tuple]
+    # Positions (in the input) of the items not repeated within the batch, in row order.
+    positions: list[int]
+    repeated_in_batch: int
+    flagged: int
+    first_seen: dict[str, int]
+    anonymous_links: dict[str, str]
+    aliases: list[tuple[str, str]]
+    traits: dict[str, dict]
+
+
+def prepare_events(
+    items: Sequence[dict], *, received_ms: int, future_tolerance_ms: int
+) -> PreparedEvents:
+    """Rows for the events table (``_EVENT_INSERT_COLUMNS`` order) and what follows from the items.
+
+    Pure: reads ``items`` (canonical events, docs/data-contract.md) and touches no database.
+    """
+    rows: list[tuple] = []
     append_row = rows.append
-    new_positions = counts.new_positions
+    positions: list[int] = []
+    append_position = positions.append
     seen: set[str] = set()
     first_seen: dict[str, int] = {}
-    flagged = 0
+    repeated = flagged = 0
     dumps = orjson.dumps
     for position, item in enumerate(items):
         event_id = item["event_id"]
         if event_id in seen:
-            counts.duplicate += 1
+            repeated += 1
             continue
         seen.add(event_id)
         flags = 0
@@ -205,22 +217,58 @@ def insert_events(
                 dumps(properties, default=str).decode() if properties else None,
             )
         )
-        new_positions.append(position)
-    counts.flagged = flagged
-    inserted = _bulk_insert_ignore(conn, "events", _EVENT_INSERT_COLUMNS, rows)
-    counts.accepted = inserted
-    counts.duplicate += len(rows) - inserted
-    _stitch_identities(conn, items, received_ms)
-    _record_users_seen(conn, first_seen, received_ms)
+        append_position(position)
+    anonymous_links, aliases = _identity_links(items)
     # Traits ride on identify calls, and on any event of sources that attach user properties
     # (Amplitude, GA4, Segment's context.traits).
-    identify_traits: dict[str, dict] = defaultdict(dict)
+    traits: dict[str, dict] = defaultdict(dict)
     for item in items:
         if item.get("user_id") and item.get("traits"):
-            identify_traits[item["user_id"]].update(item["traits"])
-    if identify_traits:
-        upsert_users(conn, identify_traits, received_ms=received_ms)
+            traits[item["user_id"]].update(item["traits"])
+    return PreparedEvents(
+        rows=rows,
+        positions=positions,
+        repeated_in_batch=repeated,
+        flagged=flagged,
+        first_seen=first_seen,
+        anonymous_links=anonymous_links,
+        aliases=aliases,
+        traits=dict(traits),
+    )
+
+
+def store_events(conn: Connection, prepared: PreparedEvents, *, received_ms: int) -> WriteCounts:
+    """Insert prepared events, their identities and their users, inside the caller's transaction.
+
+    ``new_positions`` lists the items not repeated within the batch; an event stored by an earlier
+    request is counted as duplicate but may still be listed (checking each id first halves the speed).
+    """
+    counts = WriteCounts(flagged=prepared.flagged, new_positions=list(prepared.positions))
+    if not prepared.rows:
+        counts.duplicate = prepared.repeated_in_batch
+        return counts
+    inserted = _bulk_insert_ignore(conn, "events", _EVENT_INSERT_COLUMNS, prepared.rows)
+    counts.accepted = inserted
+    counts.duplicate = prepared.repeated_in_batch + len(prepared.rows) - inserted
+    _store_identities(conn, prepared.anonymous_links, prepared.aliases, received_ms)
+    _record_users_seen(conn, prepared.first_seen, received_ms)
+    if prepared.traits:
+        upsert_users(conn, prepared.traits, received_ms=received_ms)
     return counts
+
+
+def insert_events(
+    conn: Connection,
+    items: Sequence[dict],
+    *,
+    received_ms: int,
+    future_tolerance_ms: int,
+) -> WriteCounts:
+    """Store canonical events (docs/data-contract.md); identities and profiles follow from them."""
+    prepared = prepare_events(
+        items, received_ms=received_ms, future_tolerance_ms=future_tolerance_ms
+    )
+    return store_events(conn, prepared, received_ms=received_ms)
 
 
 def _record_users_seen(conn: Connection, first_seen: dict[str, int], received_ms: int) -> None:
@@ -284,11 +332,10 @@ def _canonical_user(conn: Connection, user_id: str) -> str:
     return mapped or user_id
 
 
-def _stitch_identities(conn: Connection, items: Iterable[dict], received_ms: int) -> None:
-    """anonymousId → userId from any event carrying both; previousId → userId from alias.
+def _identity_links(items: Iterable[dict]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """anonymousId → userId from any event carrying both; (previousId, userId) from alias calls.
 
-    The first user an anonymous id is seen with keeps it (as Segment's identity resolution does);
-    an alias merges the previous id, and everything already pointing at it, into the new user.
+    The first user an anonymous id is seen with keeps it (as Segment's identity resolution does).
     """
     anonymous_links: dict[str, str] = {}
     aliases: list[tuple[str, str]] = []
@@ -301,18 +348,23 @@ def _stitch_identities(conn: Connection, items: Iterable[dict], received_ms: int
         anonymous_id = item.get("anonymous_id")
         if anonymous_id and anonymous_id not in anonymous_links:
             anonymous_links[anonymous_id] = user_id
+    return anonymous_links, aliases
+
+
+def _store_identities(
+    conn: Connection,
+    anonymous_links: dict[str, str],
+    aliases: list[tuple[str, str]],
+    received_ms: int,
+) -> None:
+    """Store the links; an alias merges the previous id, and everything already pointing at it,
+    into the new user."""
     if anonymous_links:
-        conn.execute(
-            _insert_ignore(conn, identities),
-            [
-                {
-                    "alias_id": anon,
-                    "user_id": user,
-                    "source": "anonymous",
-                    "created_ms": received_ms,
-                }
-                for anon, user in anonymous_links.items()
-            ],
+        _bulk_insert_ignore(
+            conn,
+            "identities",
+            ("alias_id", "user_id", "source", "created_ms"),
+            [(anon, user, "anonymous", received_ms) for anon, user in anonymous_links.items()],
         )
     for previous_id, user_id in aliases:
         canonical = _canonical_user(conn, user_id)

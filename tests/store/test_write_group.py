@@ -137,3 +137,72 @@ def test_writers_of_one_file_take_turns_through_the_gate(store):
     other.dispose()
     assert not errors
     assert len(_stored(store)) == 160
+
+
+def _hold_gate(store) -> int:
+    """Hold the store's writer gate as another gunicorn worker would (its own open file)."""
+    holder = os.open(store.engine.info_writer_gate.path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    return holder
+
+
+def _release_gate(holder: int) -> None:
+    fcntl.flock(holder, fcntl.LOCK_UN)
+    os.close(holder)
+
+
+def _start_writers(committer, keys, seen, results):
+    def call(key):
+        try:
+            results[key] = committer.run(_insert(key, seen))
+        except OperationalError as exc:
+            results[key] = exc
+
+    threads = [threading.Thread(target=call, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def test_units_queued_while_another_process_writes_join_the_next_group(store):
+    committer = GroupCommit(store.engine)
+    seen: list = []
+    results: dict[str, object] = {}
+    holder = _hold_gate(store)
+    try:
+        threads = _start_writers(committer, ("a", "b", "c"), seen, results)
+        # All three wait: one as leader at the gate, two behind it (bounded: the old order, which
+        # took the group before the gate, never has all three queued).
+        for _ in range(200):
+            if len(committer._queue) == 3:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        _release_gate(holder)
+    for thread in threads:
+        thread.join(10)
+    assert results == {"a": "a", "b": "b", "c": "c"}
+    assert _stored(store) == {"a", "b", "c"}
+    transactions = {key: tx for key, tx in seen}
+    assert transactions["a"] is transactions["b"] is transactions["c"]  # one commit for all three
+
+
+def test_a_gate_that_stays_shut_fails_every_queued_unit_and_none_hangs(store):
+    store.engine.info_writer_gate.timeout_s = 0.3
+    committer = GroupCommit(store.engine)
+    results: dict[str, object] = {}
+    holder = _hold_gate(store)
+    try:
+        threads = _start_writers(committer, ("a", "b", "c"), [], results)
+        for thread in threads:
+            thread.join(10)
+        assert not any(thread.is_alive() for thread in threads)
+    finally:
+        _release_gate(holder)
+    assert set(results) == {"a", "b", "c"}
+    assert all(
+        isinstance(error, OperationalError) and "database is locked" in str(error)
+        for error in results.values()
+    )
+    assert _stored(store) == set()
+    assert committer.run(_insert("d", [])) == "d"  # the gate is free again: writes go on

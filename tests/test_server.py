@@ -1,0 +1,20 @@
+"""The embedded gunicorn's worker set-up (personapulse/server.py)."""
+
+from __future__ import annotations
+
+import gc
+
+from personapulse.server import GC_YOUNG_THRESHOLD, _Application
+
+
+def test_a_worker_loads_the_app_with_startup_objects_frozen_and_a_relaxed_young_gc():
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        loaded = _Application(lambda: "the app", {"bind": "127.0.0.1:0", "workers": 1}).load()
+        assert loaded == "the app"
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, 10, 10)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
