@@ -257,20 +257,6 @@ def store_events(conn: Connection, prepared: PreparedEvents, *, received_ms: int
     return counts
 
 
-def insert_events(
-    conn: Connection,
-    items: Sequence[dict],
-    *,
-    received_ms: int,
-    future_tolerance_ms: int,
-) -> WriteCounts:
-    """Store canonical events (docs/data-contract.md); identities and profiles follow from them."""
-    prepared = prepare_events(
-        items, received_ms=received_ms, future_tolerance_ms=future_tolerance_ms
-    )
-    return store_events(conn, prepared, received_ms=received_ms)
-
-
 def _record_users_seen(conn: Connection, first_seen: dict[str, int], received_ms: int) -> None:
     """Every user id that sends events has a users row; first_seen only ever moves earlier.
 
