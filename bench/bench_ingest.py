@@ -193,12 +193,16 @@ def main() -> None:
             )
 
         # Distinct events for each pass, so every pass stores all of its events.
-        batch_seconds = {}
-        for senders in (1, 2):
-            bodies = [_batch(args.batch_size, f"s{senders}-b{k}") for k in range(args.batches)]
-            batch_seconds[senders] = _send_batches(
+        bodies_by_senders = {
+            senders: [_batch(args.batch_size, f"s{senders}-b{k}") for k in range(args.batches)]
+            for senders in (1, 2)
+        }
+        batch_seconds = {
+            senders: _send_batches(
                 service.base_url, service.token, bodies, senders, args.batch_size
             )
+            for senders, bodies in bodies_by_senders.items()
+        }
     finally:
         service.stop()
         bare.terminate()
@@ -214,7 +218,7 @@ def main() -> None:
     store = Store(f"sqlite:///{workdir / 'inprocess.sqlite'}")
     store.migrate()
     settings = load_settings()
-    payloads = [orjson.loads(body) for body in bodies]
+    payloads = [orjson.loads(body) for body in bodies_by_senders[1]]
     started = time.perf_counter()
     for payload in payloads:
         received = datetime.now(UTC)

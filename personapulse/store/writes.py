@@ -244,9 +244,6 @@ def store_events(conn: Connection, prepared: PreparedEvents, *, received_ms: int
     request is counted as duplicate but may still be listed (checking each id first halves the speed).
     """
     counts = WriteCounts(flagged=prepared.flagged, new_positions=list(prepared.positions))
-    if not prepared.rows:
-        counts.duplicate = prepared.repeated_in_batch
-        return counts
     inserted = _bulk_insert_ignore(conn, "events", _EVENT_INSERT_COLUMNS, prepared.rows)
     counts.accepted = inserted
     counts.duplicate = prepared.repeated_in_batch + len(prepared.rows) - inserted
