@@ -628,7 +628,9 @@ def serve(
     """Serve the API (and the dashboard, once it exists) under gunicorn."""
     from personapulse.server import serve_personapulse
 
-    _store(settings)  # migrate once in the master, before workers start
+    # Migrate once in the master, before workers start; then let go of the store, so no thread of
+    # it (the WAL checkpointer) runs while gunicorn forks the workers, which open their own.
+    _store(settings).dispose()
     host = bind.rsplit(":", 1)[0]
     click.echo(
         f"PersonaPulse dashboard: http://{bind}/dashboard  "

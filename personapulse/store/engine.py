@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,11 @@ except ImportError:  # pragma: no cover - not POSIX: SQLite's busy handler alone
     fcntl = None
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Writers copy the WAL back into the database themselves only past this many pages (~80 MB); below
+# it the WalCheckpointer thread does, off the write lock. SQLite's default is 1,000.
+WAL_BACKSTOP_PAGES = 20_000
+# Page cache of the connection a process's group committer writes through (SQLite's default: 2 MB).
+WRITER_CACHE_KIB = 65_536
 # PostgreSQL advisory locks taken by serialize() live in this namespace (first key of the pair).
 ADVISORY_NAMESPACE = 0x5050  # "PP"
 
@@ -66,6 +72,9 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
+        # After a burst past the backstop, the WAL file shrinks back to this size once checkpointed.
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_BACKSTOP_PAGES * 4096}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -82,11 +91,83 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
             # handler sees one type ("database is locked" -> 503).
             raise OperationalError(statement, None, exc) from exc
 
-    if database and database != ":memory:" and fcntl is not None:
-        engine.info_writer_gate = WriterGate(  # type: ignore[attr-defined]
-            f"{database}.writelock", timeout_s=busy_timeout_ms / 1000
-        )
+    if database and database != ":memory:":
+        checkpointer = WalCheckpointer(database)
+        engine.info_wal_checkpointer = checkpointer  # type: ignore[attr-defined]
+        # An engine dropped without dispose() must not leave its thread polling forever.
+        weakref.finalize(engine, checkpointer.stop, wait=False)
+        if fcntl is not None:
+            engine.info_writer_gate = WriterGate(  # type: ignore[attr-defined]
+                f"{database}.writelock", timeout_s=busy_timeout_ms / 1000
+            )
     return engine
+
+
+class WalCheckpointer:
+    """Copies SQLite's write-ahead log back into the database file from a background thread.
+
+    By default the writer whose commit takes the WAL past 1,000 pages does this itself, inside its
+    transaction: it copies every page and fsyncs the database while holding the write lock, so on
+    this project's 2-core machine an average commit held the lock 250 µs instead of 85 (every
+    other writer, in any worker, waits meanwhile). Here a thread per writing process runs SQLite's
+    PASSIVE checkpoint, which waits for no reader or writer, every ``busy_pause_s`` while the WAL
+    grows and every ``idle_pause_s`` otherwise. Writers still checkpoint past
+    :data:`WAL_BACKSTOP_PAGES`, in case this thread falls behind. The thread starts with a process's
+    first write (gunicorn forks workers after the engine exists) and stops with :meth:`stop`.
+    """
+
+    def __init__(self, path: str, *, busy_pause_s: float = 0.05, idle_pause_s: float = 0.5) -> None:
+        self.path = path
+        self.busy_pause_s = busy_pause_s
+        self.idle_pause_s = idle_pause_s
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._pid = 0
+        self.checkpoints = 0  # passes that copied pages (read by tests and benchmarks)
+
+    def ensure_running(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(self._stop,), name="pp-wal-checkpoint", daemon=True
+            )
+            self._pid = os.getpid()
+            self._thread.start()
+
+    def stop(self, *, wait: bool = True) -> None:
+        with self._lock:
+            self._stop.set()
+            thread, self._thread = self._thread, None
+            running_here = self._pid == os.getpid()
+            self._pid = 0
+        if wait and thread is not None and running_here:
+            thread.join(timeout=5)
+
+    def _run(self, stop: threading.Event) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            last: tuple[int, int] | None = None
+            pause = self.idle_pause_s
+            while not stop.wait(pause):
+                try:
+                    _busy, wal_pages, copied = connection.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)"
+                    ).fetchone()
+                except sqlite3.Error:
+                    pause = self.idle_pause_s  # e.g. the file is gone; writers still checkpoint
+                    continue
+                grew = (wal_pages, copied) != last
+                last = (wal_pages, copied)
+                if grew and copied > 0:
+                    self.checkpoints += 1
+                pause = self.busy_pause_s if grew else self.idle_pause_s
+        finally:
+            connection.close()
 
 
 def _locked() -> OperationalError:
@@ -155,9 +236,16 @@ class WriterGate:
             self._thread_lock.release()
 
 
+def _start_checkpointer(engine: Engine) -> None:
+    checkpointer: WalCheckpointer | None = getattr(engine, "info_wal_checkpointer", None)
+    if checkpointer is not None:
+        checkpointer.ensure_running()
+
+
 @contextlib.contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that takes the write lock up front (SQLite) and commits or rolls back whole."""
+    _start_checkpointer(engine)
     gate: WriterGate | None = getattr(engine, "info_writer_gate", None)
     if gate is None:
         with engine.connect().execution_options(write=True) as connection, connection.begin():
@@ -258,6 +346,10 @@ class GroupCommit:
         if connection is None or connection.closed or connection.invalidated:
             connection = self.engine.connect().execution_options(write=True)
             if self.engine.dialect.name == "sqlite":
+                # Ingestion's inserts walk the events table's indexes; SQLite's default 2 MB page
+                # cache stops holding them at a few hundred thousand events. Only this connection
+                # (one a process) gets the larger cache; pages are allocated as they are read.
+                _driver_execute(connection, f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
                 self._connection_kept = connection
         return connection
 
@@ -289,9 +381,11 @@ class GroupCommit:
                     else:
                         self._run_units(connection, group)
             except BaseException:
-                # Whatever failed, start the next group on a fresh connection.
+                # Whatever failed, start the next group on a fresh connection (this one is
+                # dropped, not pooled: its large page cache is for the group committer only).
                 self._connection_kept = None
                 with contextlib.suppress(Exception):
+                    connection.invalidate()
                     connection.close()
                 raise
             if connection is not self._connection_kept:
@@ -326,6 +420,7 @@ def run_in_write_group(engine: Engine, work: Callable[[Connection], Any]) -> Any
     """Run ``work(connection)`` in a write transaction shared with concurrent callers (see
     :class:`GroupCommit`); returns its result once committed, or raises what it (or the commit)
     raised. ``work`` must not open transactions of its own."""
+    _start_checkpointer(engine)
     committer: GroupCommit | None = getattr(engine, "info_group_commit", None)
     if committer is None:
         with _group_commits_lock:
@@ -337,7 +432,11 @@ def run_in_write_group(engine: Engine, work: Callable[[Connection], Any]) -> Any
 
 
 def close_write_group(engine: Engine) -> None:
-    """Close the connection the group committer keeps (call before disposing of the engine)."""
+    """Close the connection the group committer keeps and stop this process's WAL checkpointer
+    (call before disposing of the engine)."""
+    checkpointer: WalCheckpointer | None = getattr(engine, "info_wal_checkpointer", None)
+    if checkpointer is not None:
+        checkpointer.stop()
     committer: GroupCommit | None = getattr(engine, "info_group_commit", None)
     if committer is not None:
         with committer._leader:

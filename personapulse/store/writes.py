@@ -133,14 +133,40 @@ def _executemany(conn: Connection, sql: str, rows: list[tuple]) -> int:
 def _bulk_insert_ignore(
     conn: Connection, table: str, columns: Sequence[str], rows: list[tuple]
 ) -> int:
-    """Insert many rows, skipping those whose key is already stored; return how many were new."""
+    """Insert many rows, skipping those whose key is already stored; return how many were new.
+
+    Columns that are NULL in every row are left out of the statement: Python's sqlite3 binds each
+    None through its adapter lookup, which costs more than binding a string (~0.3 µs; a third of an
+    event row's insert). No column of the schema has a server default, so a column left out is NULL
+    as if bound (``tests/store/test_writes.py`` checks the migrated schema).
+    """
     if not rows:
         return 0
+    columns, rows = _without_null_columns(columns, rows)
     placeholders = ", ".join("?" * len(columns))
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
     )
     return _executemany(conn, sql, rows)
+
+
+def _without_null_columns(
+    columns: Sequence[str], rows: list[tuple]
+) -> tuple[Sequence[str], list[tuple]]:
+    """``columns`` and ``rows`` without the columns that are None in every row."""
+    first, count = rows[0], len(rows)
+    kept = [
+        index
+        for index, value in enumerate(first)
+        if value is not None or list(map(itemgetter(index), rows)).count(None) != count
+    ]
+    if len(kept) == len(columns):
+        return columns, rows
+    if len(kept) == 1:  # itemgetter of one index gives the value, not a 1-tuple
+        (index,) = kept
+        return [columns[index]], [(row[index],) for row in rows]
+    pick = itemgetter(*kept)
+    return [columns[index] for index in kept], [pick(row) for row in rows]
 
 
 @dataclass

@@ -206,3 +206,14 @@ def test_a_gate_that_stays_shut_fails_every_queued_unit_and_none_hangs(store):
     )
     assert _stored(store) == set()
     assert committer.run(_insert("d", [])) == "d"  # the gate is free again: writes go on
+
+
+def test_the_group_committer_writes_through_one_connection_with_a_large_cache(store):
+    from personapulse.store.engine import WRITER_CACHE_KIB, run_in_write_group
+
+    def cache_size(conn):
+        return conn.exec_driver_sql("PRAGMA cache_size").scalar()
+
+    assert run_in_write_group(store.engine, cache_size) == -WRITER_CACHE_KIB
+    with store.engine.connect() as conn:  # other connections keep SQLite's default
+        assert cache_size(conn) == -2000

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from personapulse.store import Store, write_transaction
 from personapulse.store.schema import FLAG_FUTURE_TIMESTAMP, FLAG_MISSING_TIMESTAMP
-from personapulse.store.writes import prepare_events, store_events
+from personapulse.store.writes import _bulk_insert_ignore, prepare_events, store_events
 
 RECEIVED_MS = int(datetime(2026, 11, 1, 12, tzinfo=UTC).timestamp() * 1000)
 
@@ -73,5 +73,61 @@ def test_stored_prepared_events_dedupe_against_earlier_batches(tmp_path):
             users = conn.exec_driver_sql("SELECT user_id FROM users").all()
         assert [row[0] for row in stored] == ["e1", "e2", "e3"]
         assert [row[0] for row in users] == ["ann"]
+    finally:
+        store.dispose()
+
+
+def test_columns_null_in_every_row_are_left_out_and_stored_as_null(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'nulls.sqlite'}")
+    try:
+        with write_transaction(store.engine) as conn:
+            conn.exec_driver_sql("CREATE TABLE t (k TEXT PRIMARY KEY, a TEXT, b INTEGER)")
+            # b is NULL in every row (left out); a in one row only (kept, bound as NULL there).
+            assert (
+                _bulk_insert_ignore(
+                    conn, "t", ("k", "a", "b"), [("x", "1", None), ("y", None, None)]
+                )
+                == 2
+            )
+            # Only the key left: one column, and a repeated key is skipped as before.
+            assert (
+                _bulk_insert_ignore(
+                    conn, "t", ("k", "a", "b"), [("z", None, None), ("x", None, None)]
+                )
+                == 1
+            )
+            assert _bulk_insert_ignore(conn, "t", ("k", "a", "b"), [("w", "", 0)]) == 1
+            rows = conn.exec_driver_sql("SELECT k, a, b FROM t ORDER BY k").all()
+        assert [tuple(row) for row in rows] == [
+            ("w", "", 0),  # empty and zero are values, not NULL: kept
+            ("x", "1", None),
+            ("y", None, None),
+            ("z", None, None),
+        ]
+    finally:
+        store.dispose()
+
+
+def test_no_column_has_a_server_default(tmp_path):
+    """Inserts leave out all-NULL columns; a server default would then store it instead of NULL."""
+    store = Store(f"sqlite:///{tmp_path / 'schema.sqlite'}")
+    store.migrate()
+    try:
+        with store.engine.connect() as conn:
+            tables = [
+                row[0]
+                for row in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            defaults = {
+                (table, column[1]): column[4]
+                for table in tables
+                for column in conn.exec_driver_sql(f'PRAGMA table_info("{table}")')
+                if column[4] is not None
+            }
+        assert "events" in tables
+        assert defaults == {}
     finally:
         store.dispose()
