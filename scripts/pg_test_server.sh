@@ -59,8 +59,10 @@ trap stop_server EXIT
 as_owner "$BIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 ||
   { cat "$DIR/initdb.log" >&2; exit 1; }
 # Durability is not under test here (the data is thrown away): no fsync makes CREATE DATABASE cheap.
+# A benchmark that should see durable commits sets PG_DURABILITY_OPTIONS="" (PostgreSQL's defaults).
+DURABILITY="${PG_DURABILITY_OPTIONS--c fsync=off -c synchronous_commit=off -c full_page_writes=off}"
 as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/data/server.log" -w -t 60 start -o \
-  "-h 127.0.0.1 -p $PORT -k $DIR/data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  "-h 127.0.0.1 -p $PORT -k $DIR/data $DURABILITY -c max_connections=300" \
   >/dev/null || { cat "$DIR/data/server.log" >&2; exit 1; }
 
 export PERSONAPULSE_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/postgres"

@@ -41,7 +41,11 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
-    """Create an engine for ``url``; ``busy_timeout_ms``: SQLite's wait for the write lock.
+    """Create an engine for ``url``; ``busy_timeout_ms``: how long a statement waits for a lock.
+
+    That is SQLite's busy timeout (30 s when not given) and PostgreSQL's ``lock_timeout`` (no limit
+    when not given, as PostgreSQL's default); past it the statement fails with an
+    ``OperationalError``, which the service answers with 503 and Retry-After.
 
     SQLite gets WAL (readers never block the writer), a busy timeout (several gunicorn workers wait for
     the write lock instead of failing) and ``BEGIN IMMEDIATE`` for write transactions, so two writers
@@ -51,10 +55,18 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
     paths that relied on SQLite's single writer take a named lock with :func:`serialize`.
     """
     url = normalise_url(url)
-    busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True)
+        connect_args = {}
+        if busy_timeout_ms is not None and parsed.get_backend_name() == "postgresql":
+            # Row locks and serialize()'s advisory locks alike; kept beside options in the URL.
+            given = parsed.query.get("options")
+            given = " ".join(given) if isinstance(given, tuple) else given
+            lock_timeout = f"-c lock_timeout={int(busy_timeout_ms)}"
+            connect_args["options"] = f"{given} {lock_timeout}" if given else lock_timeout
+        return create_engine(url, pool_pre_ping=True, future=True, connect_args=connect_args)
+
+    busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
 
     database = parsed.database
     if database and database != ":memory:":
@@ -281,11 +293,15 @@ def serialize(conn: Connection, name: str) -> None:
     lock waits, then (READ COMMITTED) sees what the first one committed.
     """
     if conn.dialect.name == "postgresql":
-        key = zlib.crc32(name.encode()) - 2**31  # a stable signed 32-bit key
         conn.exec_driver_sql(
             "SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s)",
-            {"namespace": ADVISORY_NAMESPACE, "key": key},
+            {"namespace": ADVISORY_NAMESPACE, "key": advisory_key(name)},
         )
+
+
+def advisory_key(name: str) -> int:
+    """The second key of :func:`serialize`'s PostgreSQL advisory lock for ``name``."""
+    return zlib.crc32(name.encode()) - 2**31  # a stable signed 32-bit key
 
 
 class _Pending:

@@ -130,6 +130,37 @@ def test_locked_database_is_503_with_retry_after_then_recovers(limited_app, data
     assert again.status_code == 200 and again.json["accepted"] == 1
 
 
+def test_postgres_lock_wait_is_503_with_retry_after_then_recovers(limited_app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's lock_timeout; SQLite's write lock is tested above")
+    from sqlalchemy import create_engine
+
+    from personapulse.store.engine import ADVISORY_NAMESPACE, advisory_key, normalise_url
+
+    client = limited_app.test_client()
+    token = _token(limited_app)
+    holder_engine = create_engine(normalise_url(database_url))
+    holder = holder_engine.connect()
+    holder.begin()
+    # Another process in the middle of an ingest: it holds the lock ingestion serializes on.
+    holder.exec_driver_sql(
+        "SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s)",
+        {"namespace": ADVISORY_NAMESPACE, "key": advisory_key("ingest")},
+    )
+    try:
+        busy = client.post("/v1/events", json=_event(1), headers={"X-API-Key": token})
+        assert busy.status_code == 503
+        assert busy.json["error"]["code"] == "unavailable"
+        assert busy.headers["Retry-After"] == "2"
+        assert client.get("/healthz").status_code == 200
+    finally:
+        holder.rollback()
+        holder.close()
+        holder_engine.dispose()
+    again = client.post("/v1/events", json=_event(1), headers={"X-API-Key": token})
+    assert again.status_code == 200 and again.json["accepted"] == 1
+
+
 def test_unreachable_database_is_503(tmp_path):
     # A PostgreSQL URL on a closed loopback port: every connection attempt is refused.
     import socket
