@@ -6,11 +6,16 @@
    to the sustained rate just measured. Reports the share answered 2xx / 429 / 503, that every 429
    and 503 carried Retry-After, and that nothing failed otherwise (other 5xx, socket errors or
    timeouts).
+2b. Sustained batch ingest: ``--batch-senders`` connections post 10,000-event Segment batches back
+   to back for ``--batch-seconds``: events/s over the whole run and over each 10-second window
+   (the lowest window is what was *held*), batch latency p50 / p99, against the foundation's
+   target of 50,000 events/s. Every batch must be stored whole.
 3. Soak: the sustained load again for ``--soak-seconds`` while the resident memory (RSS) of the
    gunicorn master and workers is sampled every few seconds; reports first / last / peak and the
    growth over the second half (flat memory: growth close to zero).
 
 Usage: python bench/bench_load.py [--seconds 20] [--connections 4] [--burst-seconds 20]
+                                  [--batch-seconds 60] [--batch-senders 2]
                                   [--soak-seconds 600] [--json out.json]
 Needs wrk (Debian package) on PATH. Prints the load average next to each figure.
 """
@@ -141,6 +146,74 @@ def soak(url: str, token: str, master: int, *, seconds: int, connections: int) -
     }
 
 
+BATCH_TARGET_EVENTS_PER_S = 50_000
+BATCH_SIZE = 10_000
+WINDOW_S = 10
+
+
+def sustained_batches(url: str, token: str, *, seconds: int, senders: int) -> dict:
+    """Post distinct 10,000-event batches from ``senders`` connections until ``seconds`` pass."""
+    import requests
+
+    from bench.bench_ingest import _batch
+
+    headers = {"X-API-Key": token, "Content-Type": "application/json"}
+    # One body, its ids made distinct per batch by a byte replace: building 10,000 events per batch
+    # in this process would take CPU from the service on a small machine.
+    template = _batch(BATCH_SIZE, "TAG")
+    done: list[tuple[float, float]] = []  # (finished at, latency), seconds since start
+    failures: list[str] = []
+    lock = threading.Lock()
+    started = time.monotonic()
+    deadline = started + seconds
+
+    def send(sender: int) -> None:
+        with requests.Session() as session:
+            sequence = 0
+            while time.monotonic() < deadline and not failures:
+                body = template.replace(b'"TAG-', f'"load-{sender}-{sequence}-'.encode())
+                sequence += 1
+                sent = time.monotonic()
+                answer = session.post(f"{url}/v1/events", data=body, headers=headers, timeout=120)
+                finished = time.monotonic()
+                if answer.status_code != 200 or answer.json()["accepted"] != BATCH_SIZE:
+                    with lock:
+                        failures.append(f"{answer.status_code} {answer.text[:300]}")
+                    return
+                with lock:
+                    done.append((finished - started, finished - sent))
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = max((at for at, _ in done), default=seconds)
+    windows = []
+    for start in range(0, int(elapsed // WINDOW_S) * WINDOW_S, WINDOW_S):
+        stored = sum(1 for at, _ in done if start <= at < start + WINDOW_S)
+        windows.append(round(stored * BATCH_SIZE / WINDOW_S))
+    latencies = sorted(latency for _, latency in done)
+
+    def percentile(p: float) -> float:
+        return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1)
+
+    return {
+        "senders": senders,
+        "batch_size": BATCH_SIZE,
+        "seconds": round(elapsed, 1),
+        "batches": len(done),
+        "events_per_s": round(len(done) * BATCH_SIZE / elapsed) if done else 0,
+        "window_events_per_s": windows,
+        "lowest_window_events_per_s": min(windows) if windows else 0,
+        "target_events_per_s": BATCH_TARGET_EVENTS_PER_S,
+        "batch_p50_ms": percentile(0.50) if latencies else None,
+        "batch_p99_ms": percentile(0.99) if latencies else None,
+        "failures": failures[:3],
+        "load_average": load_average(),
+    }
+
+
 def _start(path: Path, env: dict[str, str]):
     """The service, started again once if a loaded machine kept it from answering in time."""
     try:
@@ -154,6 +227,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--burst-seconds", type=int, default=20)
+    parser.add_argument("--batch-seconds", type=int, default=60)
+    parser.add_argument("--batch-senders", type=int, default=2)
     parser.add_argument("--soak-seconds", type=int, default=120)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -194,6 +269,34 @@ def main() -> None:
         burst["rate_limit_per_worker"] = round(per_worker, 1)
         results["burst"] = burst
         print(f"burst: {json.dumps(burst)}", flush=True)
+
+        # 2b. Sustained batch ingest at the foundation's target rate.
+        if args.batch_seconds > 0:
+            service = _start(
+                Path(tmp) / "batches",
+                # Jobs on, polling at the production interval (the test harness polls 5x as often).
+                {
+                    "PERSONAPULSE_RATE_LIMIT_PER_SECOND": "0",
+                    "PERSONAPULSE_WORKER_POLL_SECONDS": "1.0",
+                },
+            )
+            try:
+                batches = sustained_batches(
+                    service.base_url,
+                    service.token,
+                    seconds=args.batch_seconds,
+                    senders=args.batch_senders,
+                )
+                if service.database_url.startswith("sqlite:///"):
+                    # Whether the WAL checkpointer kept up: the WAL's size once the run ends.
+                    wal = Path(service.database_url.removeprefix("sqlite:///") + "-wal")
+                    batches["wal_mb_at_end"] = (
+                        round(wal.stat().st_size / 2**20, 1) if wal.exists() else 0.0
+                    )
+            finally:
+                service.stop()
+            results["sustained_batches"] = batches
+            print(f"sustained batches: {json.dumps(batches)}", flush=True)
 
         # 3. Soak at the sustained load, memory sampled.
         if args.soak_seconds > 0:

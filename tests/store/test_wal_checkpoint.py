@@ -11,8 +11,10 @@ from personapulse.store import Store, write_transaction
 from personapulse.store.engine import WAL_BACKSTOP_PAGES, run_in_write_group
 
 
-def _store(tmp_path, name: str = "wal.sqlite") -> Store:
+def _store(tmp_path, name: str = "wal.sqlite", **checkpointer_settings) -> Store:
     store = Store(f"sqlite:///{tmp_path / name}")
+    for setting, value in checkpointer_settings.items():  # before the thread starts
+        setattr(store.engine.info_wal_checkpointer, setting, value)
     with write_transaction(store.engine) as conn:
         conn.exec_driver_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
     return store
@@ -48,6 +50,56 @@ def test_writers_leave_checkpoints_to_the_thread(tmp_path):
             assert busy == 0 and copied == wal_pages
             assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 200
     finally:
+        store.dispose()
+
+
+def test_a_steady_stream_of_writes_still_restarts_the_wal(tmp_path):
+    store = _store(tmp_path, restart_pages=64, idle_pause_s=0.01, busy_pause_s=0.01)
+    checkpointer = store.engine.info_wal_checkpointer
+    wal = tmp_path / "wal.sqlite-wal"
+    try:
+        sizes = []
+        for k in range(1500):
+            run_in_write_group(
+                store.engine,
+                lambda conn, k=k: conn.execute(
+                    text("INSERT INTO t (k, v) VALUES (:k, :v)"), {"k": k, "v": "x" * 2000}
+                ),
+            )
+            if k % 100 == 99:
+                sizes.append(wal.stat().st_size)
+        assert _wait_for(lambda: checkpointer.restarts > 0)
+        # ~1,500 pages were written; a WAL never started over would hold them all (~6 MB).
+        assert max(sizes) < 3 * 2**20, sizes
+    finally:
+        store.dispose()
+
+
+def test_a_reader_on_the_old_wal_delays_the_restart_not_the_writers(tmp_path):
+    store = _store(
+        tmp_path, restart_pages=16, restart_backoff_s=0.2, idle_pause_s=0.01, busy_pause_s=0.01
+    )
+    checkpointer = store.engine.info_wal_checkpointer
+    reader = store.engine.connect()
+    try:
+        reader.begin()
+        reader.exec_driver_sql("SELECT count(*) FROM t").scalar()  # holds its snapshot
+        started = time.monotonic()
+        for k in range(300):
+            run_in_write_group(
+                store.engine,
+                lambda conn, k=k: conn.execute(
+                    text("INSERT INTO t (k, v) VALUES (:k, :v)"), {"k": k, "v": "x" * 2000}
+                ),
+            )
+        writing = time.monotonic() - started
+        assert checkpointer.restarts == 0
+        reader.rollback()
+        assert _wait_for(lambda: checkpointer.restarts > 0)
+        # Tries wait 200 ms at most, then back off: the writes were never stalled for long.
+        assert writing < 5, writing
+    finally:
+        reader.close()
         store.dispose()
 
 
