@@ -15,7 +15,7 @@
    growth over the second half (flat memory: growth close to zero).
 
 Usage: python bench/bench_load.py [--seconds 20] [--connections 4] [--burst-seconds 20]
-                                  [--batch-seconds 60] [--batch-senders 2]
+                                  [--batch-seconds 60] [--batch-senders 4]
                                   [--soak-seconds 600] [--json out.json]
 Needs wrk (Debian package) on PATH. Prints the load average next to each figure.
 """
@@ -151,8 +151,26 @@ BATCH_SIZE = 10_000
 WINDOW_S = 10
 
 
-def sustained_batches(url: str, token: str, *, seconds: int, senders: int) -> dict:
-    """Post distinct 10,000-event batches from ``senders`` connections until ``seconds`` pass."""
+def _worker_cpu_seconds(master: int) -> dict[int, float]:
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = {}
+    for pid in _children(master):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return cpu
+
+
+def sustained_batches(url: str, token: str, master: int, *, seconds: int, senders: int) -> dict:
+    """Post distinct 10,000-event batches from ``senders`` connections until ``seconds`` pass.
+
+    gunicorn's workers share one listening socket, so several keep-alive connections may all land
+    on one worker (which then parses every batch on one core): the CPU each worker used is reported
+    beside the rate, to read a run by.
+    """
+    cpu_before = _worker_cpu_seconds(master)
     import requests
 
     from bench.bench_ingest import _batch
@@ -188,6 +206,10 @@ def sustained_batches(url: str, token: str, *, seconds: int, senders: int) -> di
         thread.start()
     for thread in threads:
         thread.join()
+    cpu_after = _worker_cpu_seconds(master)
+    worker_cpu = sorted(
+        (round(cpu_after[pid] - cpu_before.get(pid, 0.0), 1) for pid in cpu_after), reverse=True
+    )
     elapsed = max((at for at, _ in done), default=seconds)
     windows = []
     for start in range(0, int(elapsed // WINDOW_S) * WINDOW_S, WINDOW_S):
@@ -210,6 +232,7 @@ def sustained_batches(url: str, token: str, *, seconds: int, senders: int) -> di
         "batch_p50_ms": percentile(0.50) if latencies else None,
         "batch_p99_ms": percentile(0.99) if latencies else None,
         "failures": failures[:3],
+        "worker_cpu_seconds": worker_cpu,
         "load_average": load_average(),
     }
 
@@ -228,7 +251,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--burst-seconds", type=int, default=20)
     parser.add_argument("--batch-seconds", type=int, default=60)
-    parser.add_argument("--batch-senders", type=int, default=2)
+    parser.add_argument("--batch-senders", type=int, default=4)
     parser.add_argument("--soak-seconds", type=int, default=120)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -284,6 +307,7 @@ def main() -> None:
                 batches = sustained_batches(
                     service.base_url,
                     service.token,
+                    service.process.pid,
                     seconds=args.batch_seconds,
                     senders=args.batch_senders,
                 )
