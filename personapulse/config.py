@@ -54,8 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_PER_SECOND": 500.0,
     "RATE_LIMIT_BURST": 1000,
     "RATE_LIMITS": "",
-    # Backpressure: a request waits this long for SQLite's write lock, then answers 503 with
-    # Retry-After: RETRY_AFTER_SECONDS (nothing half-written; the sender retries).
+    # Backpressure: a request waits this long for a lock (SQLite's write lock, PostgreSQL's
+    # lock_timeout), then answers 503 with Retry-After: RETRY_AFTER_SECONDS (nothing half-written;
+    # the sender retries).
     "DB_LOCK_TIMEOUT_SECONDS": 5.0,
     "RETRY_AFTER_SECONDS": 2,
     # Log lines pseudonymise emails with HMAC-SHA256 under this key (else they are masked).
