@@ -120,8 +120,8 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
 class WalCheckpointer:
     """Copies SQLite's write-ahead log back into the database file from a background thread.
 
-    By default the writer whose commit takes the WAL past 1,000 pages does this itself, inside its
-    transaction: it copies every page and fsyncs the database while holding the write lock, so on
+    By default the writer whose commit takes the WAL past 1,000 pages does this itself, in its
+    commit: it copies every page and fsyncs the database while still holding the write lock, so on
     this project's 2-core machine an average commit held the lock 250 µs instead of 85 (every
     other writer, in any worker, waits meanwhile). Here a thread per writing process runs SQLite's
     PASSIVE checkpoint, which waits for no reader or writer, every ``busy_pause_s`` while the WAL
@@ -133,9 +133,9 @@ class WalCheckpointer:
     wait there, ~100 ms: the pages not yet copied and an fsync) and runs a RESTART checkpoint,
     after which the next write starts the WAL from its beginning (restarting at 8,192 pages
     instead gave 29,000 events/s of sustained batches against 58,500 in one run each on the 2-core
-    machine). Writers still checkpoint past
-    :data:`WAL_BACKSTOP_PAGES`, in case this thread falls behind. The thread starts with a process's
-    first write (gunicorn forks workers after the engine exists) and stops with :meth:`stop`.
+    machine). Writers still checkpoint past :data:`WAL_BACKSTOP_PAGES`, in case this thread falls
+    behind. The thread starts with a process's first write (so a forked gunicorn worker starts its
+    own) and stops with :meth:`stop`.
     """
 
     def __init__(
@@ -442,11 +442,13 @@ class GroupCommit:
                     else:
                         self._run_units(connection, group)
             except BaseException:
-                # Whatever failed, start the next group on a fresh connection (this one is
-                # dropped, not pooled: its large page cache is for the group committer only).
+                # Whatever failed, start the next group on a fresh connection. This one goes back
+                # to the pool with SQLite's default page cache: the large one is the committer's.
                 self._connection_kept = None
                 with contextlib.suppress(Exception):
-                    connection.invalidate()
+                    if self.engine.dialect.name == "sqlite":
+                        _driver_execute(connection, "PRAGMA cache_size=-2000")
+                with contextlib.suppress(Exception):
                     connection.close()
                 raise
             if connection is not self._connection_kept:

@@ -160,8 +160,8 @@ def _without_null_columns(
         for index, value in enumerate(first)
         if value is not None or list(map(itemgetter(index), rows)).count(None) != count
     ]
-    if len(kept) == len(columns):
-        return columns, rows
+    if not kept or len(kept) == len(columns):
+        return columns, rows  # nothing to leave out (or nothing left: the insert says why)
     if len(kept) == 1:  # itemgetter of one index gives the value, not a 1-tuple
         (index,) = kept
         return [columns[index]], [(row[index],) for row in rows]
