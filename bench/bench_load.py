@@ -170,11 +170,11 @@ def sustained_batches(url: str, token: str, master: int, *, seconds: int, sender
     on one worker (which then parses every batch on one core): the CPU each worker used is reported
     beside the rate, to read a run by.
     """
-    cpu_before = _worker_cpu_seconds(master)
     import requests
 
     from bench.bench_ingest import _batch
 
+    cpu_before = _worker_cpu_seconds(master)
     headers = {"X-API-Key": token, "Content-Type": "application/json"}
     # One body, its ids made distinct per batch by a byte replace: building 10,000 events per batch
     # in this process would take CPU from the service on a small machine.

@@ -338,15 +338,11 @@ def serialize(conn: Connection, name: str) -> None:
     lock waits, then (READ COMMITTED) sees what the first one committed.
     """
     if conn.dialect.name == "postgresql":
+        key = zlib.crc32(name.encode()) - 2**31  # a stable signed 32-bit key
         conn.exec_driver_sql(
             "SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s)",
-            {"namespace": ADVISORY_NAMESPACE, "key": advisory_key(name)},
+            {"namespace": ADVISORY_NAMESPACE, "key": key},
         )
-
-
-def advisory_key(name: str) -> int:
-    """The second key of :func:`serialize`'s PostgreSQL advisory lock for ``name``."""
-    return zlib.crc32(name.encode()) - 2**31  # a stable signed 32-bit key
 
 
 class _Pending:

@@ -109,6 +109,15 @@ def test_per_key_override_from_settings(database_url):
         a.extensions["personapulse.store"].dispose()
 
 
+def _assert_unavailable_then_healthy(client, token: str) -> None:
+    """An event POSTed while another transaction holds the lock: 503 + Retry-After; reads still work."""
+    busy = client.post("/v1/events", json=_event(1), headers={"X-API-Key": token})
+    assert busy.status_code == 503
+    assert busy.json["error"]["code"] == "unavailable"
+    assert busy.headers["Retry-After"] == "2"
+    assert client.get("/healthz").status_code == 200
+
+
 def test_locked_database_is_503_with_retry_after_then_recovers(limited_app, database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("holds SQLite's write lock; a refused PostgreSQL connection is tested below")
@@ -117,12 +126,7 @@ def test_locked_database_is_503_with_retry_after_then_recovers(limited_app, data
     holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
     try:
-        busy = client.post("/v1/events", json=_event(1), headers={"X-API-Key": token})
-        assert busy.status_code == 503
-        assert busy.json["error"]["code"] == "unavailable"
-        assert busy.headers["Retry-After"] == "2"
-        # Reads keep working while the write lock is held (WAL).
-        assert client.get("/healthz").status_code == 200
+        _assert_unavailable_then_healthy(client, token)  # reads keep working (WAL)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -135,24 +139,17 @@ def test_postgres_lock_wait_is_503_with_retry_after_then_recovers(limited_app, d
         pytest.skip("PostgreSQL's lock_timeout; SQLite's write lock is tested above")
     from sqlalchemy import create_engine
 
-    from personapulse.store.engine import ADVISORY_NAMESPACE, advisory_key, normalise_url
+    from personapulse.store import serialize
+    from personapulse.store.engine import normalise_url
 
     client = limited_app.test_client()
     token = _token(limited_app)
     holder_engine = create_engine(normalise_url(database_url))
     holder = holder_engine.connect()
     holder.begin()
-    # Another process in the middle of an ingest: it holds the lock ingestion serializes on.
-    holder.exec_driver_sql(
-        "SELECT pg_advisory_xact_lock(%(namespace)s, %(key)s)",
-        {"namespace": ADVISORY_NAMESPACE, "key": advisory_key("ingest")},
-    )
+    serialize(holder, "ingest")  # another process in the middle of an ingest
     try:
-        busy = client.post("/v1/events", json=_event(1), headers={"X-API-Key": token})
-        assert busy.status_code == 503
-        assert busy.json["error"]["code"] == "unavailable"
-        assert busy.headers["Retry-After"] == "2"
-        assert client.get("/healthz").status_code == 200
+        _assert_unavailable_then_healthy(client, token)
     finally:
         holder.rollback()
         holder.close()
