@@ -615,6 +615,11 @@ def data_quality(settings: dict, days: int) -> None:
 @click.option("--timeout", default=60, show_default=True, type=int, help="Worker timeout, seconds.")
 @click.option("--jobs/--no-jobs", default=True, help="Run background jobs inside the web workers.")
 @click.option("--access-log/--no-access-log", default=True, help="One line per request on stdout.")
+@click.option(
+    "--pin-workers/--no-pin-workers",
+    default=True,
+    help="Keep each worker on one CPU, workers spread over the CPUs (Linux).",
+)
 @click.pass_obj
 def serve(
     settings: dict,
@@ -624,6 +629,7 @@ def serve(
     timeout: int,
     jobs: bool,
     access_log: bool,
+    pin_workers: bool,
 ) -> None:
     """Serve the API (and the dashboard, once it exists) under gunicorn."""
     from personapulse.server import serve_personapulse
@@ -646,6 +652,7 @@ def serve(
         threads=threads,
         timeout=timeout,
         access_log=access_log,
+        pin_workers=pin_workers,
     )
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import mmap
+import os
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import ThreadWorker
 
 
 def _quoted(value: Any) -> str:
@@ -32,8 +37,6 @@ class ScrubbingLogger(Logger):
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
-        import os
-
         from personapulse import privacy
 
         privacy.install(os.environ.get("PERSONAPULSE_PII_KEY"), self.error_log, self.access_log)
@@ -110,21 +113,169 @@ class _Application(BaseApplication):
         return app
 
 
+def least_held_cpu(cpus: list[int], held: list[int | None]) -> int:
+    """The CPU of ``cpus`` that fewest entries of ``held`` name (the lowest on a tie)."""
+    counts = Counter(held)
+    return min(cpus, key=lambda cpu: (counts[cpu], cpu))
+
+
+NO_WORKER = 2**31 - 1  # a free slot of the connection table (never the fewest)
+
+
+class WorkerPlacement:
+    """Where gunicorn's workers run, and the table they share their connection counts in.
+
+    Made in the master before it forks, so every worker shares the table (anonymous shared
+    memory, one int per slot). Its methods are gunicorn's ``pre_fork`` (master: a slot and a CPU
+    for the new worker), ``post_fork`` (worker: pin it) and ``child_exit`` (master: free the slot)
+    hooks; :class:`BalancedThreadWorker` reads and writes the table.
+    """
+
+    SLOTS = 64
+
+    def __init__(self, *, pin: bool) -> None:
+        self.pin = pin
+        self._memory = mmap.mmap(-1, 4 * self.SLOTS)
+        self.connections = memoryview(self._memory).cast("i")
+        for slot in range(self.SLOTS):
+            self.connections[slot] = NO_WORKER
+
+    def pre_fork(self, server, worker) -> None:
+        siblings = list(server.WORKERS.values())
+        taken = {getattr(sibling, "pp_slot", None) for sibling in siblings}
+        worker.pp_slot = next((slot for slot in range(self.SLOTS) if slot not in taken), None)
+        worker.pp_connections = self.connections
+        if worker.pp_slot is not None:
+            self.connections[worker.pp_slot] = 0
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        worker.pp_cpu = (
+            least_held_cpu(cpus, [getattr(sibling, "pp_cpu", None) for sibling in siblings])
+            if self.pin and len(cpus) >= 2
+            else None
+        )
+
+    def post_fork(self, server, worker) -> None:
+        """Keep this worker, and the threads it starts, on its CPU.
+
+        A worker's threads hand the GIL and the write lock to each other several times a request
+        (every SQLite call releases the GIL). Spread over several CPUs, each hand-off wakes a
+        thread on another core: measured in-process, two threads then spend 1.65 times the CPU per
+        request of one thread, and 1.03 times when both share a core. Python runs one thread of a
+        process at a time anyway; the workers, spread over the CPUs, still use them all. What is
+        given up: numpy's threads in a worker that refits personas (``--jobs``) share its CPU.
+        """
+        cpu = getattr(worker, "pp_cpu", None)
+        if cpu is not None:
+            with contextlib.suppress(OSError):  # e.g. the CPU left the cgroup's set meanwhile
+                os.sched_setaffinity(0, {cpu})
+
+    def child_exit(self, server, worker) -> None:
+        slot = getattr(worker, "pp_slot", None)
+        if slot is not None:
+            self.connections[slot] = NO_WORKER
+
+
+class BalancedThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker that leaves a new connection to a sibling holding fewer.
+
+    gunicorn's workers share the listening socket and whichever wakes first accepts, so a client
+    opening its connections at once (wrk, a pool in n8n) can land them all on one worker, which
+    then serves them from one core while the other idles. Here a worker that holds more
+    connections than its least-loaded sibling stops accepting for up to ``ACCEPT_DEFER_S``: the
+    sibling, woken by the same connection, takes it. If nobody has when the time is up (a sibling
+    busy or stuck), this worker accepts what is waiting after all.
+    """
+
+    ACCEPT_DEFER_S = 0.05
+    RECHECK_S = 0.005
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._accept_deferred_until: float | None = None
+
+    def _publish(self) -> None:
+        slot = getattr(self, "pp_slot", None)
+        if slot is not None:
+            self.pp_connections[slot] = self.nr_conns
+
+    def _behind(self) -> bool:
+        slot = getattr(self, "pp_slot", None)
+        return slot is not None and self.nr_conns > min(self.pp_connections)
+
+    def accept(self, listener) -> None:
+        if self._behind():
+            self._accept_deferred_until = time.monotonic() + self.ACCEPT_DEFER_S
+            self.set_accept_enabled(False)
+            return
+        super().accept(listener)
+        self._publish()
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        # run() re-enables accepting on every turn of its loop; not while a deferral runs.
+        if enabled and self._accept_deferred_until is not None:
+            enabled = False
+        super().set_accept_enabled(enabled)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        self._publish()  # connections closed since the last turn
+        deferred_until = self._accept_deferred_until
+        if deferred_until is not None and not self._behind():
+            # A sibling caught up (or this worker's connections closed): accept again now.
+            deferred_until = self._accept_deferred_until = None
+            self.set_accept_enabled(self.nr_conns < self.worker_connections)
+        if deferred_until is not None:
+            # Look again soon: siblings' counts change without waking this worker.
+            timeout = min(timeout, self.RECHECK_S, max(deferred_until - time.monotonic(), 0.0))
+        super().wait_for_and_dispatch_events(timeout)
+        if deferred_until is not None and time.monotonic() >= deferred_until:
+            self._accept_deferred_until = None
+            if self.alive:
+                self._accept_waiting()
+
+    def _accept_waiting(self) -> None:
+        """Accept the connections no sibling took during the deferral (none: nothing happens).
+
+        A sibling that let them wait that long is busy or stuck: take all, not one per deferral.
+        """
+        for listener in self.sockets:
+            while self.nr_conns < self.worker_connections:
+                before = self.nr_conns
+                super().accept(listener)  # non-blocking: nothing waiting is EAGAIN, ignored
+                if self.nr_conns == before:
+                    break
+        self._publish()
+
+
 def gunicorn_options(
-    *, bind: str, workers: int, threads: int, timeout: int, access_log: bool = True
+    *,
+    bind: str,
+    workers: int,
+    threads: int,
+    timeout: int,
+    access_log: bool = True,
+    pin_workers: bool = True,
 ) -> dict:
-    """The one set of gunicorn settings the service runs with (the benchmark reuses it)."""
+    """The one set of gunicorn settings the service runs with (the benchmark reuses it).
+
+    Workers take new connections in turn (:class:`BalancedThreadWorker`). ``pin_workers``: each
+    worker stays on one CPU, the workers spread over the CPUs (Linux with two or more CPUs; see
+    :meth:`WorkerPlacement.post_fork`). Call it in the process that becomes gunicorn's master.
+    """
+    placement = WorkerPlacement(pin=pin_workers)
     return {
         "bind": bind,
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": BalancedThreadWorker,
         "timeout": timeout,
         "graceful_timeout": 20,
         "accesslog": "-" if access_log else None,
         # Longer than common clients' idle timeouts (Node 20: 5 s), so they never reuse a closing socket.
         "keepalive": 30,
         "logger_class": ScrubbingLogger,
+        "pre_fork": placement.pre_fork,
+        "post_fork": placement.post_fork,
+        "child_exit": placement.child_exit,
     }
 
 

@@ -61,12 +61,29 @@ class LiveService:
                 self.process.wait(timeout=10)
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers, for its master)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid …: comm may hold spaces, so split after the last ')'.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
 def start_service(
     workdir: Path,
     *,
     workers: int = 2,
     extra_env: dict[str, str] | None = None,
     port: int | None = None,
+    serve_args: tuple[str, ...] = (),
 ) -> LiveService:
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = database_url_for(workdir)
@@ -93,6 +110,7 @@ def start_service(
                 f"127.0.0.1:{port}",
                 "--workers",
                 str(workers),
+                *serve_args,
             ],
             env=env,
             cwd=REPO,

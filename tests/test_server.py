@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from personapulse.server import GC_YOUNG_THRESHOLD, _Application
+from personapulse.server import GC_YOUNG_THRESHOLD, _Application, least_held_cpu
 
 
 def test_a_worker_loads_the_app_with_startup_objects_frozen_and_a_relaxed_young_gc():
@@ -18,3 +18,13 @@ def test_a_worker_loads_the_app_with_startup_objects_frozen_and_a_relaxed_young_
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_new_worker_gets_the_cpu_fewest_live_siblings_hold():
+    assert least_held_cpu([0, 1], []) == 0
+    assert least_held_cpu([0, 1], [0]) == 1
+    assert least_held_cpu([0, 1], [0, 1]) == 0
+    assert least_held_cpu([0, 1, 2, 3], [0, 0, 1, 3]) == 2
+    # A replacement for a dead worker (its CPU no longer held) gets that CPU back.
+    assert least_held_cpu([0, 1], [1, 0, 1]) == 0
+    assert least_held_cpu([2, 5], [None, 2]) == 5
