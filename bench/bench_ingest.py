@@ -3,10 +3,11 @@
 1. Single-event ingest through gunicorn (2 workers, gthread) against a bare Flask endpoint answering 204
    under the same gunicorn settings (access log included), both driven by wrk with the same
    connections and duration, in alternating rounds. Goal: ratio >= 0.5.
-   gunicorn's workers share one listening socket and whichever is awake accepts; wrk opens its
-   connections at once, so a round sometimes lands them all on one worker, which then serves on one
-   core. That halves a round of either server (the bare one measured 1,633 and 4,028 requests/s in two
-   rounds of one run), so the ratio compares each server's best round, and the medians are reported.
+   Both run ``personapulse.server.gunicorn_options``: each worker pinned to its own CPU, new
+   connections taken by the worker holding fewest (``BalancedThreadWorker``). Before that, wrk's
+   connections, opened at once, sometimes all landed on one worker, halving a round of either server
+   (the bare one measured 1,633 and 4,028 requests/s in two rounds of one run); the ratio still
+   compares each server's best round, and the medians are reported.
 2. Batch ingest: 10,000-event Segment batches through HTTP into SQLite, from one sender and from two
    at once (one per worker, as parallel n8n / import runs send). Goal: >= 50,000 events/s.
    Also the same batches through the service layer in-process, to show what HTTP costs.

@@ -166,9 +166,9 @@ def _worker_cpu_seconds(master: int) -> dict[int, float]:
 def sustained_batches(url: str, token: str, master: int, *, seconds: int, senders: int) -> dict:
     """Post distinct 10,000-event batches from ``senders`` connections until ``seconds`` pass.
 
-    gunicorn's workers share one listening socket, so several keep-alive connections may all land
-    on one worker (which then parses every batch on one core): the CPU each worker used is reported
-    beside the rate, to read a run by.
+    The service's workers take new connections in turn (``BalancedThreadWorker``); the CPU each
+    worker used is reported beside the rate, to show the senders were served by all of them (with
+    plain gthread, every keep-alive connection could land on one worker, parsing on one core).
     """
     import requests
 

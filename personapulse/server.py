@@ -219,10 +219,12 @@ class BalancedThreadWorker(ThreadWorker):
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         self._publish()  # connections closed since the last turn
         deferred_until = self._accept_deferred_until
-        if deferred_until is not None and not self._behind():
-            # A sibling caught up (or this worker's connections closed): accept again now.
+        if deferred_until is not None and (not self.alive or not self._behind()):
+            # A sibling caught up (or this worker's connections closed): accept again now. A
+            # stopping worker only drops the deferral (its run() has stopped accepting).
             deferred_until = self._accept_deferred_until = None
-            self.set_accept_enabled(self.nr_conns < self.worker_connections)
+            if self.alive:
+                self.set_accept_enabled(self.nr_conns < self.worker_connections)
         if deferred_until is not None:
             # Look again soon: siblings' counts change without waking this worker.
             timeout = min(timeout, self.RECHECK_S, max(deferred_until - time.monotonic(), 0.0))
