@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import gc
+import logging
+import os
+import selectors
+import socket
+import time
 
-from personapulse.server import GC_YOUNG_THRESHOLD, _Application, least_held_cpu
+import pytest
+from gunicorn.config import Config
+
+from personapulse.server import (
+    GC_YOUNG_THRESHOLD,
+    BalancedThreadWorker,
+    WorkerPlacement,
+    _Application,
+    least_held_cpu,
+)
 
 
 def test_a_worker_loads_the_app_with_startup_objects_frozen_and_a_relaxed_young_gc():
@@ -28,3 +42,88 @@ def test_a_new_worker_gets_the_cpu_fewest_live_siblings_hold():
     # A replacement for a dead worker (its CPU no longer held) gets that CPU back.
     assert least_held_cpu([0, 1], [1, 0, 1]) == 0
     assert least_held_cpu([2, 5], [None, 2]) == 5
+
+
+class _RecordingWorker(BalancedThreadWorker):
+    """The balanced worker with accepted connections recorded instead of served."""
+
+    def enqueue_req(self, conn) -> None:
+        self.taken.append(conn)
+
+
+@pytest.fixture
+def balanced_worker():
+    """A BalancedThreadWorker in slot 0 of a real connection table, on a real listening socket;
+    slot 1 stands for a sibling whose count the test sets."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    placement = WorkerPlacement(pin=False)
+    worker = _RecordingWorker(1, os.getpid(), [listener], None, 30, Config(), logging.getLogger())
+    worker.taken = []
+    worker.pp_slot, worker.pp_connections = 0, placement.connections
+    placement.connections[0] = placement.connections[1] = 0
+    worker.poller = selectors.DefaultSelector()
+    worker.set_accept_enabled(True)
+    clients = []
+
+    def connect() -> None:
+        clients.append(socket.create_connection(listener.getsockname()))
+
+    yield worker, placement.connections, connect
+    for client in clients:
+        client.close()
+    for conn in worker.taken:
+        conn.sock.close()
+    worker.poller.close()
+    worker.tmp.close()
+    listener.close()
+
+
+def test_a_worker_holding_no_more_than_its_siblings_accepts_and_publishes_its_count(
+    balanced_worker,
+):
+    worker, table, connect = balanced_worker
+    connect()
+    worker.wait_for_and_dispatch_events(5.0)
+    assert len(worker.taken) == 1
+    assert table[0] == 1
+
+
+def test_a_worker_holding_more_leaves_the_connection_then_takes_it_once_the_deferral_ends(
+    balanced_worker,
+):
+    worker, table, connect = balanced_worker
+    worker.nr_conns = 1  # the sibling (slot 1) holds none
+    connect()
+    worker.wait_for_and_dispatch_events(5.0)
+    assert worker.taken == [] and not worker._accepting
+    deadline = time.monotonic() + 5
+    while not worker.taken and time.monotonic() < deadline:
+        worker.wait_for_and_dispatch_events(1.0)
+    # Nobody took it within ACCEPT_DEFER_S (the sibling is only a number here): this worker does.
+    assert len(worker.taken) == 1
+    assert worker._accept_deferred_until is None
+    assert table[0] == 2
+
+
+def test_a_deferral_ends_as_soon_as_the_sibling_holds_as_many(balanced_worker):
+    worker, table, connect = balanced_worker
+    worker.nr_conns = 1
+    connect()
+    worker.wait_for_and_dispatch_events(5.0)
+    assert worker.taken == []
+    table[1] = 1
+    worker.wait_for_and_dispatch_events(5.0)
+    assert len(worker.taken) == 1 and worker._accepting
+
+
+def test_a_stopping_worker_drops_a_deferral_without_accepting_again(balanced_worker):
+    worker, table, connect = balanced_worker
+    worker.nr_conns = 1
+    connect()
+    worker.wait_for_and_dispatch_events(5.0)
+    worker.alive = False
+    worker.set_accept_enabled(False)  # as run() does once it stops
+    table[1] = 1  # the sibling caught up: a running worker would accept again here
+    worker.wait_for_and_dispatch_events(0.1)
+    assert worker._accept_deferred_until is None
+    assert worker.taken == [] and not worker._accepting

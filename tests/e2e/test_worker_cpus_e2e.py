@@ -1,4 +1,5 @@
-"""`personapulse serve` keeps each gunicorn worker on its own CPU (personapulse/server.py)."""
+"""`personapulse serve`'s worker placement (personapulse/server.py): each gunicorn worker on its own
+CPU, and connections opened at once spread over the workers."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ import pytest
 
 from tests.live_service import child_pids, start_service
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.slow,
-    pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pinning needs two or more CPUs"),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+needs_two_cpus = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="pinning needs two or more CPUs"
+)
 
 
 def _allowed_cpus(pid: int) -> set[int]:
@@ -34,6 +35,7 @@ def _workers(master: int, count: int, exclude: set[int] = frozenset()) -> list[i
     raise AssertionError(f"expected {count} workers of {master}, found {child_pids(master)}")
 
 
+@needs_two_cpus
 def test_workers_are_pinned_to_distinct_cpus_and_a_replacement_takes_the_freed_one(
     tmp_path: Path,
 ):
@@ -55,6 +57,7 @@ def test_workers_are_pinned_to_distinct_cpus_and_a_replacement_takes_the_freed_o
         service.stop()
 
 
+@needs_two_cpus
 def test_no_pin_workers_leaves_them_on_every_cpu(tmp_path: Path):
     cpus = os.sched_getaffinity(0)
     service = start_service(tmp_path / "service", workers=2, serve_args=("--no-pin-workers",))
@@ -91,8 +94,9 @@ def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path: Path):
     clients: list[http.client.HTTPConnection] = []
     try:
         workers = _workers(service.process.pid, 2)
-        # A worker's first request loads what the app loads lazily; a sibling that slow to accept
-        # is left the connection after 50 ms. Measure workers that have served before.
+        # A worker's first request loads what the app loads lazily, which can keep it from
+        # accepting for over 50 ms, after which its sibling takes the waiting connections itself
+        # (by design). Measure the steady state: workers that have served before.
         for _ in range(3):
             for client in _open_and_use(host, int(port), 8):
                 client.close()
