@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.live_service import free_port, start_service  # noqa: E402
+from tests.live_service import child_pids, free_port, start_service  # noqa: E402
 
 LATENCY = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 STATUS = re.compile(
@@ -94,22 +94,9 @@ def wrk(url: str, token: str, *, seconds: int, connections: int, timeout_s: int 
     return result
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def rss_mb(master: int) -> float:
     total = 0
-    for pid in [master, *_children(master)]:
+    for pid in [master, *child_pids(master)]:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -154,7 +141,7 @@ WINDOW_S = 10
 def _worker_cpu_seconds(master: int) -> dict[int, float]:
     tick = os.sysconf("SC_CLK_TCK")
     cpu = {}
-    for pid in _children(master):
+    for pid in child_pids(master):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
