@@ -186,7 +186,7 @@ class BalancedThreadWorker(ThreadWorker):
     busy or stuck), this worker accepts what is waiting after all.
     """
 
-    ACCEPT_DEFER_S = 0.05
+    ACCEPT_DEFER_S = 0.2
     RECHECK_S = 0.005
 
     def __init__(self, *args, **kwargs) -> None:

@@ -95,7 +95,7 @@ def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path: Path):
     try:
         workers = _workers(service.process.pid, 2)
         # A worker's first request loads what the app loads lazily, which can keep it from
-        # accepting for over 50 ms, after which its sibling takes the waiting connections itself
+        # accepting for over 200 ms, after which its sibling takes the waiting connections itself
         # (by design). Measure the steady state: workers that have served before.
         for _ in range(3):
             for client in _open_and_use(host, int(port), 8):
