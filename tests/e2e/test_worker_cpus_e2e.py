@@ -68,11 +68,20 @@ def test_no_pin_workers_leaves_them_on_every_cpu(tmp_path: Path):
         service.stop()
 
 
-def _sockets(pid: int) -> int:
+def _served_connections(pid: int, port: int) -> int:
+    """The connections to ``port`` that process ``pid`` holds open (its listener not counted)."""
+    served = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            for row in list(rows)[1:]:
+                _, local_address, _, state, *_, inode = row.split()[:10]
+                local_port = int(local_address.rsplit(":", 1)[1], 16)
+                if local_port == port and state != "0A":  # 0A: LISTEN
+                    served.add(f"socket:[{inode}]")
     count = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):
-            count += os.readlink(fd).startswith("socket:")
+            count += os.readlink(fd) in served
     return count
 
 
@@ -88,25 +97,41 @@ def _open_and_use(host: str, port: int, count: int) -> list[http.client.HTTPConn
     return clients
 
 
+def _settle(workers: list[int], port: int) -> None:
+    """Wait until every worker has closed the connections its clients closed (holds none).
+
+    A worker still holding closed connections counts them as its own, so its sibling rightly
+    takes the next ones itself; on a busy machine that can take a worker longer than any sleep.
+    """
+    deadline = time.monotonic() + 30
+    while held := {pid: n for pid in workers if (n := _served_connections(pid, port))}:
+        assert time.monotonic() < deadline, f"connections still held: {held}"
+        time.sleep(0.05)
+
+
 def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path: Path):
     service = start_service(tmp_path / "service", workers=2)
-    host, port = service.base_url.removeprefix("http://").split(":")
-    clients: list[http.client.HTTPConnection] = []
+    host, port_text = service.base_url.removeprefix("http://").split(":")
+    port = int(port_text)
     try:
         workers = _workers(service.process.pid, 2)
         # A worker's first request loads what the app loads lazily, which can keep it from
         # accepting for over 200 ms, after which its sibling takes the waiting connections itself
         # (by design). Measure the steady state: workers that have served before.
         for _ in range(3):
-            for client in _open_and_use(host, int(port), 8):
+            for client in _open_and_use(host, port, 8):
                 client.close()
-        time.sleep(0.5)  # the workers see those connections closed
-        before = {pid: _sockets(pid) for pid in workers}
-        clients = _open_and_use(host, int(port), 8)
-        held = sorted(_sockets(pid) - before[pid] for pid in workers)
-        assert sum(held) == 8, held
-        assert held[0] >= 3, f"one worker holds {held[1]} of the 8 connections, the other {held[0]}"
+        splits = []
+        # Three rounds, judged by the median: one stall of a worker on a busy machine (over
+        # 200 ms, when its sibling rightly takes everything) does not decide the test.
+        for _ in range(3):
+            _settle(workers, port)
+            clients = _open_and_use(host, port, 8)
+            splits.append(sorted(_served_connections(pid, port) for pid in workers))
+            for client in clients:
+                client.close()
+        assert all(sum(split) == 8 for split in splits), splits
+        lesser_shares = sorted(split[0] for split in splits)
+        assert lesser_shares[1] >= 3, f"connections per worker in each round: {splits}"
     finally:
-        for client in clients:
-            client.close()
         service.stop()
