@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from personapulse.store import make_engine
+from personapulse.store.engine import serialize, write_transaction
 from tests.databases import server_url
 from tests.live_service import LiveService, child_pids, free_port, start_service
 from tests.receivers import Receiver
@@ -279,6 +280,22 @@ def _current_versions(service: LiveService) -> list[str]:
     ]
 
 
+@contextlib.contextmanager
+def _holding_the_version_switch(service: LiveService):
+    """Hold the lock a refresh takes to make its new persona version current, from outside.
+
+    SQLite: the database's write lock (a write transaction). PostgreSQL: also the advisory lock
+    that ``serialize(conn, "personas.versions")`` takes in the refresh's switching transaction.
+    """
+    engine = make_engine(service.database_url)
+    try:
+        with write_transaction(engine) as conn:  # writes nothing: its commit releases the locks
+            serialize(conn, "personas.versions")
+            yield
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.timeout(1800)
 def test_crash_mid_refresh_keeps_previous_version_and_reruns(tmp_path):
     port = free_port()
@@ -297,10 +314,13 @@ def test_crash_mid_refresh_keeps_previous_version_and_reruns(tmp_path):
 
         job = post("/v1/personas/refresh", {"k_max": 6}).json()["job_id"]
         _wait(lambda: get(f"/v1/jobs/{job}").json()["status"] == "running", what="running")
-        # Inside the fit: a whole refresh of these 250 users takes about 1.5 s on a fast machine.
-        time.sleep(0.25)
-        assert get(f"/v1/jobs/{job}").json()["status"] == "running", "the refresh was too quick"
-        _kill_service(service)
+        # From here the refresh cannot switch versions (it would wait for this lock): whenever the
+        # kill comes, it comes in the middle of the refresh. Only the milliseconds between seeing
+        # "running" and taking the lock are left to chance, and checked.
+        with _holding_the_version_switch(service):
+            assert _current_versions(service) == [v1], "the refresh finished before the lock"
+            time.sleep(0.25)  # into the fit, or waiting at the switch
+            _kill_service(service)
 
         assert _current_versions(service) == [v1], "exactly the previous version is current"
         assert _query(service, "SELECT status FROM jobs WHERE id = ?", job) == [("running",)]
