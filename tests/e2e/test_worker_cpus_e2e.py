@@ -68,8 +68,9 @@ def test_no_pin_workers_leaves_them_on_every_cpu(tmp_path: Path):
         service.stop()
 
 
-def _served_connections(pid: int, port: int) -> int:
-    """The connections to ``port`` that process ``pid`` holds open (its listener not counted)."""
+def _connections_held(workers: list[int], port: int) -> dict[int, int]:
+    """How many connections to ``port`` each worker holds open (listener not counted), all read
+    from one snapshot of the kernel's TCP tables."""
     served = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(OSError), open(table) as rows:
@@ -78,11 +79,13 @@ def _served_connections(pid: int, port: int) -> int:
                 local_port = int(local_address.rsplit(":", 1)[1], 16)
                 if local_port == port and state != "0A":  # 0A: LISTEN
                     served.add(f"socket:[{inode}]")
-    count = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            count += os.readlink(fd) in served
-    return count
+    held = {}
+    for pid in workers:
+        held[pid] = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                held[pid] += os.readlink(fd) in served
+    return held
 
 
 def _open_and_use(host: str, port: int, count: int) -> list[http.client.HTTPConnection]:
@@ -104,7 +107,7 @@ def _settle(workers: list[int], port: int) -> None:
     takes the next ones itself; on a busy machine that can take a worker longer than any sleep.
     """
     deadline = time.monotonic() + 30
-    while held := {pid: n for pid in workers if (n := _served_connections(pid, port))}:
+    while held := {pid: n for pid, n in _connections_held(workers, port).items() if n}:
         assert time.monotonic() < deadline, f"connections still held: {held}"
         time.sleep(0.05)
 
@@ -127,7 +130,7 @@ def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path: Path):
         for _ in range(3):
             _settle(workers, port)
             clients = _open_and_use(host, port, 8)
-            splits.append(sorted(_served_connections(pid, port) for pid in workers))
+            splits.append(sorted(_connections_held(workers, port).values()))
             for client in clients:
                 client.close()
         assert all(sum(split) == 8 for split in splits), splits
