@@ -214,7 +214,7 @@ class WalCheckpointer:
 
     def _restart(self, connection: sqlite3.Connection) -> None:
         if self.gate is not None:
-            self.gate.acquire()
+            self.gate.acquire(before_writers=True)
         try:
             busy, _, _ = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         finally:
@@ -252,6 +252,10 @@ class WriterGate:
         self._depth = 0
         self._fd: int | None = None
         self._fd_pid = 0
+        self._owner: int | None = None
+        # Set while the WAL restart waits for the gate: a thread lock is not fair, and a writer
+        # re-taking it the moment it let go could otherwise keep the restart out indefinitely.
+        self._restart_waiting = threading.Event()
 
     def _file(self) -> int:
         # A forked worker must not share the parent's open file: flock is per open file.
@@ -260,10 +264,22 @@ class WriterGate:
             self._fd_pid = os.getpid()
         return self._fd
 
-    def acquire(self) -> None:
+    def acquire(self, *, before_writers: bool = False) -> None:
+        """Take the gate; ``before_writers``: writers arriving meanwhile wait until it is taken
+        (for the WAL restart, which a steady writer would otherwise starve)."""
         deadline = time.monotonic() + self.timeout_s
-        if not self._thread_lock.acquire(timeout=self.timeout_s):
-            raise _locked()
+        if before_writers:
+            self._restart_waiting.set()
+        elif self._owner != threading.get_ident():
+            while self._restart_waiting.is_set() and time.monotonic() < deadline:
+                time.sleep(0.0005)
+        try:
+            if not self._thread_lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+                raise _locked()
+        finally:
+            if before_writers:
+                self._restart_waiting.clear()
+        self._owner = threading.get_ident()
         self._depth += 1
         if self._depth > 1:
             return  # nested in this thread: the file lock is already ours
@@ -281,11 +297,15 @@ class WriterGate:
                     pause = min(pause * 2, 0.001)
         except BaseException:
             self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
             self._thread_lock.release()
             raise
 
     def release(self) -> None:
         self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
         try:
             if self._depth == 0 and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
