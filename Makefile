@@ -12,7 +12,7 @@ setup: $(VENV)/.installed webhooks/static/vendor/echarts.min.js
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e ".[dev,oracle,spark]"
 	touch $@
 
