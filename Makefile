@@ -6,7 +6,7 @@ DEMO_USERS ?= 2000
 DEMO_SEED ?= 7
 BIND ?= 127.0.0.1:8000
 
-.PHONY: setup run test test-sqlite test-deps test-postgres test-n8n-live lint format bench bench-reliability audit clean
+.PHONY: setup run test test-sqlite test-deps test-postgres test-n8n-live lint format bench bench-reliability audit audit-offline clean
 
 setup: $(VENV)/.installed webhooks/static/vendor/echarts.min.js
 
@@ -101,11 +101,18 @@ bench-reliability: setup
 
 # Known vulnerabilities in the Python and npm dependencies (needs the PyPI and npm advisory APIs).
 audit: setup
-	$(BIN)/pip install --quiet pip-audit
 	$(BIN)/pip-audit
 	cd zapier_app && npm audit --omit=dev
 	cd webhooks/static && npm audit --omit=dev
 	cd n8n_workflows/validator && npm audit --omit=dev
+
+# The same tools, pip-audit and npm audit (dev dependencies and the live n8n test's too), against
+# stored copies of the advisory databases served on 127.0.0.1, for machines that cannot reach the
+# real ones: checkouts of github.com/pypa/advisory-database and github.com/nodejs/security-wg.
+PYPA_ADVISORIES ?= ../advisory-database/vulns
+NPM_ADVISORIES ?= ../security-wg/vuln/npm
+audit-offline: setup $(N8N_VALIDATOR) $(N8N_LIVE)
+	$(BIN)/python scripts/advisory_mirror.py --pypa $(PYPA_ADVISORIES) --npm $(NPM_ADVISORIES) --audit
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache artifacts webhooks/static/node_modules webhooks/static/vendor zapier_app/node_modules n8n_workflows/*/node_modules

@@ -1,0 +1,532 @@
+"""A local advisory service, so `pip-audit` and `npm audit` run unchanged where their own is unreachable.
+
+It serves stored copies of two public advisory databases over the protocols the tools speak:
+
+- OSV ``POST /v1/query`` (``{"package": {"name", "ecosystem": "PyPI"}, "version"}`` → ``{"vulns":
+  [record, …]}``) from a checkout of github.com/pypa/advisory-database (``vulns/*/*.yaml``), for
+  ``pip-audit --service osv --osv-url URL/v1/query``;
+- npm's ``POST /-/npm/v1/security/advisories/bulk`` (``{name: [version, …]}``, gzipped →
+  ``{name: [advisory, …]}``) from a checkout of github.com/nodejs/security-wg (``vuln/npm/*.json``),
+  for ``npm audit --registry URL/``. npm then reads the packument of each flagged package to find a
+  fixed version; those ``GET /<name>`` requests are answered from ``--packuments DIR`` when given,
+  otherwise proxied to ``--upstream-registry``.
+
+The working group's records give a ``vulnerable_versions`` range that often ignores the fix (mqtt's
+advisory 357 says ">=2.0.0", patched ">=2.15.0"). The registry's own answers do not, and npm trusts
+the range, so each advisory is answered with the exact versions of the packument that are in
+``vulnerable_versions`` and not in ``patched_versions``; the ranges are evaluated as node-semver
+does (``tests/scripts/test_advisory_mirror.py`` checks that against npm's own copy of semver).
+
+Usage:
+    python scripts/advisory_mirror.py --pypa DIR --npm DIR [--port 0]       # serve
+    python scripts/advisory_mirror.py --pypa DIR --npm DIR --audit          # serve, run both audits
+The first line on stdout is ``{"url": "http://127.0.0.1:PORT"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import re
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+import requests
+import yaml
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+REPO = Path(__file__).resolve().parent.parent
+# The npm projects whose lockfiles `--audit` checks, dev dependencies included (they run in CI).
+NPM_PROJECTS = ("zapier_app", "webhooks/static", "n8n_workflows/validator", "n8n_workflows/live")
+
+# ---------------------------------------------------------------------------------------------
+# node-semver ranges, as `semver.satisfies(version, range)` evaluates them (not loose, no
+# includePrerelease): enough of the grammar for the advisory ranges (comparators, x-ranges, ~, ^,
+# hyphen ranges, ||).
+
+
+class SemverError(ValueError):
+    pass
+
+
+_VERSION = re.compile(
+    r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$",
+)
+_PARTIAL = re.compile(
+    r"^v?(\d+|[xX*])(?:\.(\d+|[xX*])(?:\.(\d+|[xX*])(?:-?([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?)?)?$"
+)
+_COMPARATOR = re.compile(r"^(<=|>=|<|>|=|~>?|\^)?\s*=?\s*(.*)$")
+
+
+class SemVer:
+    """A full semantic version with node-semver's ordering (a prerelease sorts below its release)."""
+
+    __slots__ = ("major", "minor", "patch", "prerelease")
+
+    def __init__(self, major: int, minor: int, patch: int, prerelease: tuple = ()):
+        self.major, self.minor, self.patch, self.prerelease = major, minor, patch, prerelease
+
+    @classmethod
+    def parse(cls, text: str) -> SemVer:
+        match = _VERSION.match(text.strip())
+        if not match:
+            raise SemverError(f"not a semantic version: {text!r}")
+        major, minor, patch, pre = match.groups()
+        return cls(int(major), int(minor), int(patch), _prerelease(pre))
+
+    def _key(self) -> tuple:
+        # No prerelease sorts after any prerelease of the same release; numeric identifiers sort
+        # before alphanumeric ones; a shorter identifier list sorts first when it is a prefix.
+        pre = tuple(
+            (0, part, "") if isinstance(part, int) else (1, 0, part) for part in self.prerelease
+        )
+        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
+
+    def __lt__(self, other: SemVer) -> bool:
+        return self._key() < other._key()
+
+    def __le__(self, other: SemVer) -> bool:
+        return self._key() <= other._key()
+
+    def __gt__(self, other: SemVer) -> bool:
+        return self._key() > other._key()
+
+    def __ge__(self, other: SemVer) -> bool:
+        return self._key() >= other._key()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SemVer) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+def _prerelease(text: str | None) -> tuple:
+    if not text:
+        return ()
+    return tuple(int(part) if part.isdigit() else part for part in text.split("."))
+
+
+def _is_x(part: str | None) -> bool:
+    return part is None or part in ("x", "X", "*")
+
+
+def _comparators(op: str, text: str) -> list[tuple[str, SemVer]]:
+    """One comparator token (``>=1.2``, ``~1.2.3``, ``1.x``) → plain ``(op, version)`` pairs."""
+    if text == "":
+        return [(">=", SemVer(0, 0, 0))]
+    match = _PARTIAL.match(text)
+    if not match:
+        raise SemverError(f"not a version or range: {text!r}")
+    major_s, minor_s, patch_s, pre_s = match.groups()
+    if _is_x(major_s):
+        return [("<", SemVer(0, 0, 0, (0,)))] if op in ("<", ">") else [(">=", SemVer(0, 0, 0))]
+    major = int(major_s)
+    minor = None if _is_x(minor_s) else int(minor_s)
+    patch = None if minor is None or _is_x(patch_s) else int(patch_s)
+    pre = _prerelease(pre_s) if patch is not None else ()
+    lowest = SemVer(major, minor or 0, patch or 0, pre)
+
+    def next_up() -> SemVer:  # the first version past the partial one, as a "-0" prerelease
+        if minor is None:
+            return SemVer(major + 1, 0, 0, (0,))
+        return SemVer(major, minor + 1, 0, (0,))
+
+    if op in ("~", "~>"):
+        return [(">=", lowest), ("<", next_up())]
+    if op == "^":
+        if major > 0 or minor is None:
+            return [(">=", lowest), ("<", SemVer(major + 1, 0, 0, (0,)))]
+        if minor > 0 or patch is None:
+            return [(">=", lowest), ("<", SemVer(0, minor + 1, 0, (0,)))]
+        return [(">=", lowest), ("<", SemVer(0, 0, patch + 1, (0,)))]
+    if patch is not None:  # a full version: the operator as written
+        return [(op or "=", lowest)]
+    # An x-range: "1.2" is ">=1.2.0 <1.3.0-0" and the operators widen or narrow it.
+    if op in ("", "="):
+        return [(">=", lowest), ("<", next_up())]
+    if op == ">":
+        bumped = next_up()
+        return [(">=", SemVer(bumped.major, bumped.minor, 0))]
+    if op == ">=":
+        return [(">=", lowest)]
+    if op == "<":
+        return [("<", SemVer(major, minor or 0, 0, (0,)))]
+    return [("<", next_up())]  # "<="
+
+
+def parse_range(text: str) -> list[list[tuple[str, SemVer]]]:
+    """A node-semver range → a list of comparator sets (any set may match; all of one set must)."""
+    sets = []
+    for part in re.split(r"\s*\|\|\s*", text.strip()):
+        part = part.strip()
+        hyphen = re.match(r"^(\S+)\s+-\s+(\S+)$", part)
+        if hyphen:
+            low, high = hyphen.groups()
+            sets.append(_comparators(">=", low) + _comparators("<=", high))
+            continue
+        # Operators may be followed by spaces (">= 1.2.3"): join them to their version first.
+        part = re.sub(r"(<=|>=|<|>|=|~>?|\^)\s+", r"\1", part)
+        comparators: list[tuple[str, SemVer]] = []
+        for token in part.split() or ["*"]:
+            op, rest = _COMPARATOR.match(token).groups()
+            comparators.extend(_comparators(op or "", rest))
+        sets.append(comparators)
+    return sets
+
+
+def _test(op: str, version: SemVer, bound: SemVer) -> bool:
+    return {
+        "<": version < bound,
+        "<=": version <= bound,
+        ">": version > bound,
+        ">=": version >= bound,
+        "=": version == bound,
+    }[op]
+
+
+def satisfies(version: str, range_text: str) -> bool:
+    """``semver.satisfies(version, range)``; an unparsable version or range satisfies nothing."""
+    try:
+        candidate = SemVer.parse(version)
+        sets = parse_range(range_text)
+    except SemverError:
+        return False
+    for comparators in sets:
+        if not all(_test(op, candidate, bound) for op, bound in comparators):
+            continue
+        if not candidate.prerelease:
+            return True
+        # A prerelease matches only a set naming a prerelease of the same release.
+        if any(
+            bound.prerelease
+            and (bound.major, bound.minor, bound.patch)
+            == (candidate.major, candidate.minor, candidate.patch)
+            for _, bound in comparators
+        ):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# OSV (PyPI): which records affect a version.
+
+
+def osv_affects(record: dict, name: str, version: str) -> bool:
+    """Whether an OSV record affects ``name==version`` (PyPI): its version list or ECOSYSTEM ranges."""
+    try:
+        wanted = Version(version)
+    except InvalidVersion:
+        return False
+    for affected in record.get("affected", []):
+        package = affected.get("package", {})
+        if package.get("ecosystem") != "PyPI" or canonicalize_name(package.get("name", "")) != name:
+            continue
+        for listed in affected.get("versions", []):
+            try:
+                if Version(listed) == wanted:
+                    return True
+            except InvalidVersion:
+                continue
+        for version_range in affected.get("ranges", []):
+            if version_range.get("type") == "ECOSYSTEM" and _in_ecosystem_range(
+                version_range.get("events", []), wanted
+            ):
+                return True
+    return False
+
+
+def _in_ecosystem_range(events: list[dict], wanted: Version) -> bool:
+    # The OSV spec's evaluation: walk the events in version order; "introduced" opens, "fixed"
+    # closes at that version, "last_affected" closes just after it.
+    def event_version(event: dict) -> Version:
+        (value,) = event.values()
+        return Version("0") if value == "0" else Version(str(value))
+
+    try:
+        ordered = sorted(events, key=event_version)
+    except InvalidVersion:
+        return False
+    affected = False
+    for event in ordered:
+        bound = event_version(event)
+        if "introduced" in event and wanted >= bound:
+            affected = True
+        closes = ("fixed" in event and wanted >= bound) or (
+            "last_affected" in event and wanted > bound
+        )
+        if closes:
+            affected = False
+    return affected
+
+
+def load_osv(directory: Path) -> dict[str, list[dict]]:
+    """Every YAML record under ``directory`` (vulns/<package>/<id>.yaml), by canonical package name."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    by_package: dict[str, list[dict]] = {}
+    for path in sorted(directory.rglob("*.yaml")):
+        record = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        if not isinstance(record, dict) or "affected" not in record:
+            continue
+        # YAML turns unquoted dates into datetimes; OSV's JSON has RFC 3339 strings.
+        for key in ("published", "modified", "withdrawn"):
+            if key in record and not isinstance(record[key], str):
+                record[key] = record[key].isoformat().replace("+00:00", "Z")
+        for name in {
+            canonicalize_name(a["package"]["name"])
+            for a in record["affected"]
+            if a.get("package", {}).get("ecosystem") == "PyPI"
+        }:
+            by_package.setdefault(name, []).append(record)
+    return by_package
+
+
+# ---------------------------------------------------------------------------------------------
+# npm advisories.
+
+
+def load_npm(directory: Path) -> dict[str, list[dict]]:
+    """Every working-group advisory under ``directory`` (vuln/npm/<id>.json), by package name."""
+    by_package: dict[str, list[dict]] = {}
+    for path in sorted(directory.rglob("*.json")):
+        advisory = json.loads(path.read_text(encoding="utf-8"))
+        # index.json, a map of every advisory, sits beside them and has none of these fields.
+        required = ("id", "module_name", "vulnerable_versions")
+        if isinstance(advisory, dict) and all(advisory.get(key) for key in required):
+            by_package.setdefault(advisory["module_name"], []).append(advisory)
+    return by_package
+
+
+def npm_severity(cvss_score: float | None) -> str:
+    """CVSS v3's qualitative bands in npm's words; records without a score count as moderate."""
+    if cvss_score is None:
+        return "moderate"
+    if cvss_score >= 9.0:
+        return "critical"
+    if cvss_score >= 7.0:
+        return "high"
+    if cvss_score >= 4.0:
+        return "moderate"
+    return "low" if cvss_score > 0 else "info"
+
+
+def affected_versions(advisory: dict, versions: list[str]) -> list[str]:
+    """The versions in the advisory's vulnerable range and outside its patched range."""
+    patched = advisory.get("patched_versions")
+    return [
+        version
+        for version in versions
+        if satisfies(version, advisory["vulnerable_versions"])
+        and not (patched and satisfies(version, patched))
+    ]
+
+
+def bulk_answer(advisories: list[dict], requested: list[str], published: list[str]) -> list[dict]:
+    """The registry's bulk entries for one package: advisories affecting a requested version, each
+    with its exact vulnerable versions (among ``published``, the packument's) as the range."""
+    entries = []
+    for advisory in advisories:
+        vulnerable = affected_versions(advisory, sorted(set(published) | set(requested)))
+        if not set(vulnerable) & set(requested):
+            continue
+        score = advisory.get("cvss_score")
+        entries.append(
+            {
+                "id": advisory["id"],
+                "url": f"https://github.com/nodejs/security-wg/blob/main/vuln/npm/{advisory['id']}.json",
+                "title": advisory.get("title") or f"{advisory['module_name']} advisory",
+                "severity": npm_severity(score),
+                "vulnerable_versions": " || ".join(vulnerable),
+                "cwe": advisory.get("cwe", []) if isinstance(advisory.get("cwe"), list) else [],
+                "cvss": {"score": score or 0, "vectorString": advisory.get("cvss_vector")},
+            }
+        )
+    return entries
+
+
+# ---------------------------------------------------------------------------------------------
+# The server.
+
+
+class AdvisoryMirror:
+    def __init__(self, osv: dict, npm: dict, packuments: Path | None, upstream: str):
+        self.osv, self.npm, self.packuments_dir, self.upstream = (
+            osv,
+            npm,
+            packuments,
+            upstream.rstrip("/"),
+        )
+        self._packuments: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        # For the summary: the PyPI packages asked about, and those with any record on file.
+        self.osv_asked: set[str] = set()
+        self.osv_on_record: set[str] = set()
+
+    def packument(self, name: str) -> bytes | None:
+        with self._lock:
+            if name in self._packuments:
+                return self._packuments[name]
+        if self.packuments_dir is not None:
+            path = self.packuments_dir / f"{name.replace('/', '__')}.json"
+            body = path.read_bytes() if path.exists() else None
+        else:
+            response = requests.get(f"{self.upstream}/{name.replace('/', '%2f')}", timeout=30)
+            body = response.content if response.status_code == 200 else None
+        with self._lock:
+            self._packuments[name] = body
+        return body
+
+    def published_versions(self, name: str) -> list[str]:
+        body = self.packument(name)
+        return list(json.loads(body).get("versions", {})) if body else []
+
+    def query_osv(self, query: dict) -> dict:
+        package = query.get("package") or {}
+        if package.get("ecosystem", "PyPI") != "PyPI" or "version" not in query:
+            return {}
+        name = canonicalize_name(package.get("name", ""))
+        with self._lock:
+            self.osv_asked.add(name)
+            if name in self.osv:
+                self.osv_on_record.add(name)
+        vulns = [r for r in self.osv.get(name, []) if osv_affects(r, name, str(query["version"]))]
+        return {"vulns": vulns} if vulns else {}
+
+    def query_npm(self, requested: dict[str, list[str]]) -> dict:
+        answer = {}
+        on_record = [name for name in requested if name in self.npm]
+        for name in on_record:
+            entries = bulk_answer(
+                self.npm[name], list(requested[name]), self.published_versions(name)
+            )
+            if entries:
+                answer[name] = entries
+        # What a clean answer covered: how many of the asked packages have advisories at all.
+        sys.stderr.write(
+            f"advisory-mirror: npm bulk query: {len(requested)} packages, {len(on_record)} with "
+            f"advisories on record ({', '.join(sorted(on_record)) or 'none'}), {len(answer)} affected\n"
+        )
+        return answer
+
+
+def make_handler(mirror: AdvisoryMirror) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002 - the stdlib's signature
+            sys.stderr.write("advisory-mirror: " + format % args + "\n")
+
+        def log_request(self, code="-", size="-") -> None:
+            if code != 200:  # answered queries are summarised instead
+                super().log_request(code, size)
+
+        def read_body(self) -> bytes:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            return gzip.decompress(raw) if self.headers.get("Content-Encoding") == "gzip" else raw
+
+        def _send(
+            self, status: int, payload: bytes, content_type: str = "application/json"
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            try:
+                # Read per request: one handler serves every request of a kept-alive connection.
+                query = json.loads(self.read_body() or b"{}")
+            except ValueError:
+                self._send(400, b'{"error": "body is not JSON"}')
+                return
+            if self.path == "/v1/query":
+                self._send(200, json.dumps(mirror.query_osv(query)).encode())
+            elif self.path.startswith("/-/npm/v1/security/advisories/bulk"):
+                self._send(200, json.dumps(mirror.query_npm(query)).encode())
+            else:
+                self._send(404, b'{"error": "not found"}')
+
+        def do_GET(self) -> None:  # noqa: N802
+            name = unquote(self.path.lstrip("/").split("?")[0])
+            body = mirror.packument(name) if name else None
+            if body is None:
+                self._send(404, b'{"error": "not found"}')
+            else:
+                self._send(200, body)
+
+    return Handler
+
+
+def run_audits(url: str, mirror: AdvisoryMirror) -> int:
+    """pip-audit over this interpreter's environment, then npm audit in each npm project."""
+    failures = 0
+    pip_audit = [
+        sys.executable, "-m", "pip_audit", "--vulnerability-service", "osv", "--osv-url", f"{url}/v1/query",
+        "--progress-spinner", "off", "--skip-editable",
+    ]  # fmt: skip
+    print("$", " ".join(pip_audit[1:]), flush=True)
+    failures += subprocess.run(pip_audit, check=False).returncode != 0
+    print(
+        f"pip-audit asked about {len(mirror.osv_asked)} packages; {len(mirror.osv_on_record)} have "
+        f"advisories on record: {', '.join(sorted(mirror.osv_on_record))}",
+        flush=True,
+    )
+    for project in NPM_PROJECTS:
+        command = [
+            "npm",
+            "audit",
+            "--registry",
+            f"{url}/",
+            "--cache",
+            str(REPO / "var/npm-audit-cache"),
+        ]
+        print(f"$ (cd {project} &&", " ".join(command), ")", flush=True)
+        failures += subprocess.run(command, cwd=REPO / project, check=False).returncode != 0
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--pypa", type=Path, required=True, help="checkout of pypa/advisory-database"
+    )
+    parser.add_argument("--npm", type=Path, required=True, help="checkout of nodejs/security-wg")
+    parser.add_argument("--packuments", type=Path, help="directory of <name>.json packuments")
+    parser.add_argument("--upstream-registry", default="https://registry.npmjs.org")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--audit", action="store_true", help="run pip-audit and npm audit, then stop"
+    )
+    args = parser.parse_args(argv)
+
+    mirror = AdvisoryMirror(
+        load_osv(args.pypa), load_npm(args.npm), args.packuments, args.upstream_registry
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(mirror))
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    print(json.dumps({"url": url}), flush=True)
+    sys.stderr.write(
+        f"advisory-mirror: {sum(map(len, mirror.osv.values()))} PyPI records for {len(mirror.osv)} "
+        f"packages, {sum(map(len, mirror.npm.values()))} npm advisories for {len(mirror.npm)}\n"
+    )
+    if not args.audit:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+        return 0
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        return run_audits(url, mirror)
+    finally:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
