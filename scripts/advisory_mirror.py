@@ -3,13 +3,13 @@
 It serves stored copies of two public advisory databases over the protocols the tools speak:
 
 - OSV ``POST /v1/query`` (``{"package": {"name", "ecosystem": "PyPI"}, "version"}`` → ``{"vulns":
-  [record, …]}``) from a checkout of github.com/pypa/advisory-database (``vulns/*/*.yaml``), for
-  ``pip-audit --service osv --osv-url URL/v1/query``;
+  [record, …]}``) from a checkout of github.com/pypa/advisory-database or a continuation of it
+  (``vulns/*/*.yaml``), for ``pip-audit --vulnerability-service osv --osv-url URL/v1/query``;
 - npm's ``POST /-/npm/v1/security/advisories/bulk`` (``{name: [version, …]}``, gzipped →
   ``{name: [advisory, …]}``) from a checkout of github.com/nodejs/security-wg (``vuln/npm/*.json``),
-  for ``npm audit --registry URL/``. npm then reads the packument of each flagged package to find a
-  fixed version; those ``GET /<name>`` requests are answered from ``--packuments DIR`` when given,
-  otherwise proxied to ``--upstream-registry``.
+  for ``npm audit --registry URL/``. Packuments (a package's published versions) are needed by the
+  mirror, to list a package's affected versions, and by npm (``GET /<name>``), to find a fixed one;
+  they come from ``--packuments DIR`` when given, otherwise from ``--upstream-registry``.
 
 The working group's records give a ``vulnerable_versions`` range that often ignores the fix (mqtt's
 advisory 357 says ">=2.0.0", patched ">=2.15.0"). The registry's own answers do not, and npm trusts
@@ -19,7 +19,9 @@ does (``tests/scripts/test_advisory_mirror.py`` checks that against npm's own co
 
 Usage:
     python scripts/advisory_mirror.py --pypa DIR --npm DIR [--port 0]       # serve
-    python scripts/advisory_mirror.py --pypa DIR --npm DIR --audit          # serve, run both audits
+    python scripts/advisory_mirror.py --pypa DIR --npm DIR --audit          # serve, run the audits
+``--audit`` runs pip-audit over this interpreter's environment and over pyproject's lower bounds,
+and npm audit in each of the project's npm folders; it exits 1 if any of them finds something.
 The first line on stdout is ``{"url": "http://127.0.0.1:PORT"}``.
 """
 
@@ -32,13 +34,16 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import threading
+import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
 import requests
 import yaml
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -357,12 +362,10 @@ def bulk_answer(advisories: list[dict], requested: list[str], published: list[st
 
 class AdvisoryMirror:
     def __init__(self, osv: dict, npm: dict, packuments: Path | None, upstream: str):
-        self.osv, self.npm, self.packuments_dir, self.upstream = (
-            osv,
-            npm,
-            packuments,
-            upstream.rstrip("/"),
-        )
+        self.osv = osv
+        self.npm = npm
+        self.packuments_dir = packuments
+        self.upstream = upstream.rstrip("/")
         self._packuments: dict[str, bytes] = {}
         self._lock = threading.Lock()
         # For the summary: the PyPI packages asked about, and those with any record on file.
@@ -377,7 +380,11 @@ class AdvisoryMirror:
             path = self.packuments_dir / f"{name.replace('/', '__')}.json"
             body = path.read_bytes() if path.exists() else None
         else:
-            response = requests.get(f"{self.upstream}/{name.replace('/', '%2f')}", timeout=30)
+            try:
+                response = requests.get(f"{self.upstream}/{name.replace('/', '%2f')}", timeout=30)
+            except requests.RequestException:
+                # Without the packument the mirror still judges the versions npm asked about.
+                return None
             body = response.content if response.status_code == 200 else None
         with self._lock:
             self._packuments[name] = body
@@ -465,20 +472,44 @@ def make_handler(mirror: AdvisoryMirror) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def lower_bounds(pyproject: Path) -> list[str]:
+    """``name==X`` for each ``name>=X`` among pyproject's dependencies and extras: the oldest
+    versions the project allows, which an operator's older environment may well hold."""
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    requirements = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        requirements += extra
+    pins: dict[str, str] = {}
+    for requirement in map(Requirement, requirements):
+        for specifier in requirement.specifier:
+            if specifier.operator == ">=":
+                pins.setdefault(canonicalize_name(requirement.name), specifier.version)
+    return [f"{name}=={version}" for name, version in sorted(pins.items())]
+
+
 def run_audits(url: str, mirror: AdvisoryMirror) -> int:
-    """pip-audit over this interpreter's environment, then npm audit in each npm project."""
+    """pip-audit over this interpreter's environment and over pyproject's lower bounds, then npm
+    audit in each npm project."""
     failures = 0
     pip_audit = [
         sys.executable, "-m", "pip_audit", "--vulnerability-service", "osv", "--osv-url", f"{url}/v1/query",
-        "--progress-spinner", "off", "--skip-editable",
+        "--progress-spinner", "off",
     ]  # fmt: skip
-    print("$", " ".join(pip_audit[1:]), flush=True)
-    failures += subprocess.run(pip_audit, check=False).returncode != 0
+    print("$", " ".join(pip_audit[1:]), "--skip-editable", flush=True)
+    failures += subprocess.run([*pip_audit, "--skip-editable"], check=False).returncode != 0
     print(
         f"pip-audit asked about {len(mirror.osv_asked)} packages; {len(mirror.osv_on_record)} have "
         f"advisories on record: {', '.join(sorted(mirror.osv_on_record))}",
         flush=True,
     )
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="lower-bounds-") as pinned:
+        pinned.write("\n".join(lower_bounds(REPO / "pyproject.toml")) + "\n")
+        pinned.flush()
+        lower = ["-r", pinned.name, "--no-deps", "--disable-pip"]
+        print(
+            "$", " ".join(pip_audit[1:]), " ".join(lower), "(pyproject's lower bounds)", flush=True
+        )
+        failures += subprocess.run([*pip_audit, *lower], check=False).returncode != 0
     for project in NPM_PROJECTS:
         command = [
             "npm",
@@ -496,9 +527,11 @@ def run_audits(url: str, mirror: AdvisoryMirror) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--pypa", type=Path, required=True, help="checkout of pypa/advisory-database"
+        "--pypa", type=Path, required=True, help="PyPA advisory database folder (vulns/)"
     )
-    parser.add_argument("--npm", type=Path, required=True, help="checkout of nodejs/security-wg")
+    parser.add_argument(
+        "--npm", type=Path, required=True, help="security-wg npm advisories folder (vuln/npm/)"
+    )
     parser.add_argument("--packuments", type=Path, help="directory of <name>.json packuments")
     parser.add_argument("--upstream-registry", default="https://registry.npmjs.org")
     parser.add_argument("--port", type=int, default=0)

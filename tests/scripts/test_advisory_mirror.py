@@ -123,6 +123,19 @@ def test_an_npm_advisory_answers_with_its_unpatched_versions_only():
     assert advisory_mirror.bulk_answer([advisory], ["5.7.2"], published) == []
 
 
+def test_lower_bounds_pin_the_oldest_allowed_version_of_each_dependency(tmp_path):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "x"\ndependencies = ["Flask>=3.1.3", "numpy>=1.26,<3", "plain"]\n'
+        '[project.optional-dependencies]\ndev = ["psycopg[binary]>=3.1", "flask>=3.0"]\n'
+    )
+    assert advisory_mirror.lower_bounds(pyproject) == [
+        "flask==3.1.3",
+        "numpy==1.26",
+        "psycopg==3.1",
+    ]
+
+
 @pytest.fixture(scope="module")
 def mirror_url():
     process = subprocess.Popen(
