@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gzip
 import json
 import re
@@ -70,6 +71,7 @@ _PARTIAL = re.compile(
 _COMPARATOR = re.compile(r"^(<=|>=|<|>|=|~>?|\^)?\s*=?\s*(.*)$")
 
 
+@functools.total_ordering
 class SemVer:
     """A full semantic version with node-semver's ordering (a prerelease sorts below its release)."""
 
@@ -96,15 +98,6 @@ class SemVer:
 
     def __lt__(self, other: SemVer) -> bool:
         return self._key() < other._key()
-
-    def __le__(self, other: SemVer) -> bool:
-        return self._key() <= other._key()
-
-    def __gt__(self, other: SemVer) -> bool:
-        return self._key() > other._key()
-
-    def __ge__(self, other: SemVer) -> bool:
-        return self._key() >= other._key()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SemVer) and self._key() == other._key()
