@@ -108,11 +108,13 @@ audit: setup
 
 # The same tools, pip-audit and npm audit (dev dependencies and the live n8n test's too), against
 # stored copies of the advisory databases served on 127.0.0.1, for machines that cannot reach the
-# real ones: checkouts of github.com/pypa/advisory-database and github.com/nodejs/security-wg.
-PYPA_ADVISORIES ?= ../advisory-database/vulns
-NPM_ADVISORIES ?= ../security-wg/vuln/npm
+# real ones. Each variable is one or more folders: a checkout of github.com/github/advisory-database
+# serves both; github.com/pypa/advisory-database and github.com/nodejs/security-wg are older.
+PYPA_ADVISORIES ?= ../advisory-database/advisories
+NPM_ADVISORIES ?= ../advisory-database/advisories
 audit-offline: setup $(N8N_VALIDATOR) $(N8N_LIVE)
-	$(BIN)/python scripts/advisory_mirror.py --pypa $(PYPA_ADVISORIES) --npm $(NPM_ADVISORIES) --audit
+	$(BIN)/python scripts/advisory_mirror.py $(foreach d,$(PYPA_ADVISORIES),--pypa $(d)) \
+	  $(foreach d,$(NPM_ADVISORIES),--npm $(d)) --audit
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache artifacts webhooks/static/node_modules webhooks/static/vendor zapier_app/node_modules n8n_workflows/*/node_modules

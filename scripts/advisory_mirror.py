@@ -1,24 +1,27 @@
 """A local advisory service, so `pip-audit` and `npm audit` run unchanged where their own is unreachable.
 
-It serves stored copies of two public advisory databases over the protocols the tools speak:
+It serves stored copies of public advisory databases over the protocols the tools speak:
 
 - OSV ``POST /v1/query`` (``{"package": {"name", "ecosystem": "PyPI"}, "version"}`` → ``{"vulns":
-  [record, …]}``) from a checkout of github.com/pypa/advisory-database or a continuation of it
-  (``vulns/*/*.yaml``), for ``pip-audit --vulnerability-service osv --osv-url URL/v1/query``;
+  [record, …]}``), for ``pip-audit --vulnerability-service osv --osv-url URL/v1/query``, from OSV
+  records: YAML as in github.com/pypa/advisory-database (``vulns/*/*.yaml``) or JSON as in
+  github.com/github/advisory-database (``advisories/**/*.json``, every ecosystem; PyPI's are used);
 - npm's ``POST /-/npm/v1/security/advisories/bulk`` (``{name: [version, …]}``, gzipped →
-  ``{name: [advisory, …]}``) from a checkout of github.com/nodejs/security-wg (``vuln/npm/*.json``),
-  for ``npm audit --registry URL/``. Packuments (a package's published versions) are needed by the
-  mirror, to list a package's affected versions, and by npm (``GET /<name>``), to find a fixed one;
-  they come from ``--packuments DIR`` when given, otherwise from ``--upstream-registry``.
+  ``{name: [advisory, …]}``), for ``npm audit --registry URL/``, from the Node.js security working
+  group's advisories (github.com/nodejs/security-wg, ``vuln/npm/*.json``; none added since 2019)
+  and OSV records of the npm ecosystem (github/advisory-database, the registry's own source).
+  Packuments (a package's published versions) are needed by the mirror, to list a package's
+  affected versions, and by npm (``GET /<name>``), to find a fixed one; they come from
+  ``--packuments DIR`` when given, otherwise from ``--upstream-registry``.
 
-The working group's records give a ``vulnerable_versions`` range that often ignores the fix (mqtt's
-advisory 357 says ">=2.0.0", patched ">=2.15.0"). The registry's own answers do not, and npm trusts
-the range, so each advisory is answered with the exact versions of the packument that are in
-``vulnerable_versions`` and not in ``patched_versions``; the ranges are evaluated as node-semver
-does (``tests/scripts/test_advisory_mirror.py`` checks that against npm's own copy of semver).
+npm trusts the ``vulnerable_versions`` range of each answer, and the working group's ranges often
+ignore the fix (mqtt's advisory 357 says ">=2.0.0", patched ">=2.15.0"), so every advisory is
+answered with the exact versions of the packument it affects. Working-group ranges are evaluated
+as node-semver does (``tests/scripts/test_advisory_mirror.py`` checks that against npm's own copy
+of semver); OSV events are walked as the OSV specification says, in semver order for npm.
 
 Usage:
-    python scripts/advisory_mirror.py --pypa DIR --npm DIR [--port 0]       # serve
+    python scripts/advisory_mirror.py --pypa DIR --npm DIR [--port 0]       # serve (both repeatable)
     python scripts/advisory_mirror.py --pypa DIR --npm DIR --audit          # serve, run the audits
 ``--audit`` runs pip-audit over this interpreter's environment and over pyproject's lower bounds,
 and npm audit in each of the project's npm folders; it exits 1 if any of them finds something.
@@ -38,6 +41,8 @@ import sys
 import tempfile
 import threading
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
@@ -214,46 +219,58 @@ def satisfies(version: str, range_text: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# OSV (PyPI): which records affect a version.
+# OSV records (PyPI and npm): which records affect a version.
+
+# Each ecosystem's version parser, and the version an "introduced": "0" event stands for.
+_ECOSYSTEMS = {
+    "PyPI": (Version, Version("0"), InvalidVersion),
+    "npm": (SemVer.parse, SemVer(0, 0, 0, (0,)), SemverError),
+}
 
 
-def osv_affects(record: dict, name: str, version: str) -> bool:
-    """Whether an OSV record affects ``name==version`` (PyPI): its version list or ECOSYSTEM ranges."""
+def _same_package(ecosystem: str, a: str, b: str) -> bool:
+    return canonicalize_name(a) == canonicalize_name(b) if ecosystem == "PyPI" else a == b
+
+
+def osv_affects(record: dict, name: str, version: str, ecosystem: str = "PyPI") -> bool:
+    """Whether an OSV record affects ``name`` at ``version``: its version list or ECOSYSTEM ranges."""
+    parse, lowest, invalid = _ECOSYSTEMS[ecosystem]
     try:
-        wanted = Version(version)
-    except InvalidVersion:
+        wanted = parse(version)
+    except invalid:
         return False
     for affected in record.get("affected", []):
         package = affected.get("package", {})
-        if package.get("ecosystem") != "PyPI" or canonicalize_name(package.get("name", "")) != name:
+        if package.get("ecosystem") != ecosystem or not _same_package(
+            ecosystem, package.get("name", ""), name
+        ):
             continue
         for listed in affected.get("versions", []):
             try:
-                if Version(listed) == wanted:
+                if parse(listed) == wanted:
                     return True
-            except InvalidVersion:
+            except invalid:
                 continue
         for version_range in affected.get("ranges", []):
-            if version_range.get("type") == "ECOSYSTEM" and _in_ecosystem_range(
-                version_range.get("events", []), wanted
-            ):
-                return True
+            if version_range.get("type") != "ECOSYSTEM":
+                continue
+            try:
+                if _in_ecosystem_range(version_range.get("events", []), wanted, parse, lowest):
+                    return True
+            except invalid:
+                continue
     return False
 
 
-def _in_ecosystem_range(events: list[dict], wanted: Version) -> bool:
+def _in_ecosystem_range(events: list[dict], wanted, parse, lowest) -> bool:
     # The OSV spec's evaluation: walk the events in version order; "introduced" opens, "fixed"
     # closes at that version, "last_affected" closes just after it.
-    def event_version(event: dict) -> Version:
+    def event_version(event: dict):
         (value,) = event.values()
-        return Version("0") if value == "0" else Version(str(value))
+        return lowest if value == "0" else parse(str(value))
 
-    try:
-        ordered = sorted(events, key=event_version)
-    except InvalidVersion:
-        return False
     affected = False
-    for event in ordered:
+    for event in sorted(events, key=event_version):
         bound = event_version(event)
         if "introduced" in event and wanted >= bound:
             affected = True
@@ -265,10 +282,31 @@ def _in_ecosystem_range(events: list[dict], wanted: Version) -> bool:
     return affected
 
 
+def _osv_packages(record: dict, ecosystem: str) -> set[str]:
+    return {
+        a["package"]["name"]
+        for a in record.get("affected", [])
+        if a.get("package", {}).get("ecosystem") == ecosystem and a["package"].get("name")
+    }
+
+
+def _json_records(directory: Path, ecosystem: str):
+    """OSV JSON records under ``directory`` naming ``ecosystem`` (a github.com/github/advisory-
+    database checkout holds every ecosystem: the others are skipped before parsing)."""
+    marker = f'"{ecosystem}"'  # a cheap filter; the parsed record decides
+    for path in sorted(directory.rglob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        if marker in text:
+            record = json.loads(text)
+            if isinstance(record, dict) and "affected" in record and not record.get("withdrawn"):
+                yield record
+
+
 def load_osv(directory: Path) -> dict[str, list[dict]]:
-    """Every YAML record under ``directory`` (vulns/<package>/<id>.yaml), by canonical package name."""
+    """Every PyPI record under ``directory``, by canonical package name: YAML as in
+    pypa/advisory-database (vulns/<package>/<id>.yaml), or JSON as in github/advisory-database."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    by_package: dict[str, list[dict]] = {}
+    records = []
     for path in sorted(directory.rglob("*.yaml")):
         record = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
         if not isinstance(record, dict) or "affected" not in record:
@@ -277,11 +315,11 @@ def load_osv(directory: Path) -> dict[str, list[dict]]:
         for key in ("published", "modified", "withdrawn"):
             if key in record and not isinstance(record[key], str):
                 record[key] = record[key].isoformat().replace("+00:00", "Z")
-        for name in {
-            canonicalize_name(a["package"]["name"])
-            for a in record["affected"]
-            if a.get("package", {}).get("ecosystem") == "PyPI"
-        }:
+        records.append(record)
+    records.extend(_json_records(directory, "PyPI"))
+    by_package: dict[str, list[dict]] = {}
+    for record in records:
+        for name in {canonicalize_name(n) for n in _osv_packages(record, "PyPI")}:
             by_package.setdefault(name, []).append(record)
     return by_package
 
@@ -290,15 +328,77 @@ def load_osv(directory: Path) -> dict[str, list[dict]]:
 # npm advisories.
 
 
-def load_npm(directory: Path) -> dict[str, list[dict]]:
-    """Every working-group advisory under ``directory`` (vuln/npm/<id>.json), by package name."""
-    by_package: dict[str, list[dict]] = {}
+NPM_SEVERITIES = ("info", "low", "moderate", "high", "critical")
+
+
+@dataclass(frozen=True)
+class NpmAdvisory:
+    """One advisory for one npm package, whichever database it came from."""
+
+    id: int | str
+    package: str
+    title: str
+    url: str
+    severity: str
+    cwe: tuple[str, ...]
+    cvss_score: float
+    cvss_vector: str | None
+    affects: Callable[[str], bool]  # version -> whether it is vulnerable
+
+
+def _from_working_group(record: dict) -> NpmAdvisory:
+    vulnerable, patched = record["vulnerable_versions"], record.get("patched_versions")
+    score = record.get("cvss_score")
+    return NpmAdvisory(
+        id=record["id"],
+        package=record["module_name"],
+        title=record.get("title") or f"{record['module_name']} advisory",
+        url=f"https://github.com/nodejs/security-wg/blob/main/vuln/npm/{record['id']}.json",
+        severity=npm_severity(score),
+        cwe=tuple(record["cwe"]) if isinstance(record.get("cwe"), list) else (),
+        cvss_score=score or 0,
+        cvss_vector=record.get("cvss_vector"),
+        affects=lambda version: (
+            satisfies(version, vulnerable) and not (patched and satisfies(version, patched))
+        ),
+    )
+
+
+def _from_osv(record: dict, package: str) -> NpmAdvisory:
+    specific = record.get("database_specific") or {}
+    # GitHub's records carry its own severity word; npm's names are the same, lower-cased.
+    severity = str(specific.get("severity") or "moderate").lower()
+    return NpmAdvisory(
+        id=record["id"],
+        package=package,
+        title=record.get("summary") or record["id"],
+        url=f"https://github.com/advisories/{record['id']}",
+        severity=severity if severity in NPM_SEVERITIES else "moderate",
+        cwe=tuple(specific.get("cwe_ids") or ()),
+        cvss_score=0,
+        cvss_vector=next(
+            (s["score"] for s in record.get("severity", []) if s.get("type") == "CVSS_V3"), None
+        ),
+        affects=lambda version: osv_affects(record, package, version, ecosystem="npm"),
+    )
+
+
+def load_npm(directory: Path) -> dict[str, list[NpmAdvisory]]:
+    """Every npm advisory under ``directory``, by package name: the Node.js security working
+    group's (vuln/npm/<id>.json) and OSV records such as github/advisory-database's."""
+    by_package: dict[str, list[NpmAdvisory]] = {}
     for path in sorted(directory.rglob("*.json")):
-        advisory = json.loads(path.read_text(encoding="utf-8"))
-        # index.json, a map of every advisory, sits beside them and has none of these fields.
-        required = ("id", "module_name", "vulnerable_versions")
-        if isinstance(advisory, dict) and all(advisory.get(key) for key in required):
-            by_package.setdefault(advisory["module_name"], []).append(advisory)
+        text = path.read_text(encoding="utf-8")
+        if '"module_name"' in text:
+            record = json.loads(text)
+            # index.json, a map of every advisory, sits beside them and has none of these fields.
+            required = ("id", "module_name", "vulnerable_versions")
+            if isinstance(record, dict) and all(record.get(key) for key in required):
+                advisory = _from_working_group(record)
+                by_package.setdefault(advisory.package, []).append(advisory)
+    for record in _json_records(directory, "npm"):
+        for package in _osv_packages(record, "npm"):
+            by_package.setdefault(package, []).append(_from_osv(record, package))
     return by_package
 
 
@@ -315,35 +415,25 @@ def npm_severity(cvss_score: float | None) -> str:
     return "low" if cvss_score > 0 else "info"
 
 
-def affected_versions(advisory: dict, versions: list[str]) -> list[str]:
-    """The versions in the advisory's vulnerable range and outside its patched range."""
-    patched = advisory.get("patched_versions")
-    return [
-        version
-        for version in versions
-        if satisfies(version, advisory["vulnerable_versions"])
-        and not (patched and satisfies(version, patched))
-    ]
-
-
-def bulk_answer(advisories: list[dict], requested: list[str], published: list[str]) -> list[dict]:
+def bulk_answer(
+    advisories: list[NpmAdvisory], requested: list[str], published: list[str]
+) -> list[dict]:
     """The registry's bulk entries for one package: advisories affecting a requested version, each
     with its exact vulnerable versions (among ``published``, the packument's) as the range."""
     entries = []
     for advisory in advisories:
-        vulnerable = affected_versions(advisory, sorted(set(published) | set(requested)))
+        vulnerable = [v for v in sorted(set(published) | set(requested)) if advisory.affects(v)]
         if not set(vulnerable) & set(requested):
             continue
-        score = advisory.get("cvss_score")
         entries.append(
             {
-                "id": advisory["id"],
-                "url": f"https://github.com/nodejs/security-wg/blob/main/vuln/npm/{advisory['id']}.json",
-                "title": advisory.get("title") or f"{advisory['module_name']} advisory",
-                "severity": npm_severity(score),
+                "id": advisory.id,
+                "url": advisory.url,
+                "title": advisory.title,
+                "severity": advisory.severity,
                 "vulnerable_versions": " || ".join(vulnerable),
-                "cwe": advisory.get("cwe", []) if isinstance(advisory.get("cwe"), list) else [],
-                "cvss": {"score": score or 0, "vectorString": advisory.get("cvss_vector")},
+                "cwe": list(advisory.cwe),
+                "cvss": {"score": advisory.cvss_score, "vectorString": advisory.cvss_vector},
             }
         )
     return entries
@@ -517,13 +607,29 @@ def run_audits(url: str, mirror: AdvisoryMirror) -> int:
     return 1 if failures else 0
 
 
+def _merged(indexes) -> dict[str, list]:
+    merged: dict[str, list] = {}
+    for index in indexes:
+        for name, records in index.items():
+            merged.setdefault(name, []).extend(records)
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--pypa", type=Path, required=True, help="PyPA advisory database folder (vulns/)"
+        "--pypa",
+        type=Path,
+        action="append",
+        required=True,
+        help="folder of PyPI OSV records (pypa/advisory-database or github/advisory-database); repeatable",
     )
     parser.add_argument(
-        "--npm", type=Path, required=True, help="security-wg npm advisories folder (vuln/npm/)"
+        "--npm",
+        type=Path,
+        action="append",
+        required=True,
+        help="folder of npm advisories (nodejs/security-wg or github/advisory-database); repeatable",
     )
     parser.add_argument("--packuments", type=Path, help="directory of <name>.json packuments")
     parser.add_argument("--upstream-registry", default="https://registry.npmjs.org")
@@ -534,7 +640,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     mirror = AdvisoryMirror(
-        load_osv(args.pypa), load_npm(args.npm), args.packuments, args.upstream_registry
+        _merged(load_osv(d) for d in args.pypa),
+        _merged(load_npm(d) for d in args.npm),
+        args.packuments,
+        args.upstream_registry,
     )
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(mirror))
     url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -20,6 +20,7 @@ _spec = importlib.util.spec_from_file_location(
     "advisory_mirror", REPO / "scripts/advisory_mirror.py"
 )
 advisory_mirror = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = advisory_mirror  # dataclasses look their module up while it loads
 _spec.loader.exec_module(advisory_mirror)
 
 
@@ -115,12 +116,42 @@ def test_osv_version_lists_match_by_pep440_equality_and_names_by_canonical_form(
 
 def test_an_npm_advisory_answers_with_its_unpatched_versions_only():
     # The working group's record for mqtt says ">=2.0.0" vulnerable and ">=2.15.0" patched.
-    (advisory,) = [a for a in advisory_mirror.load_npm(FIXTURES / "npm")["mqtt"] if a["id"] == 357]
+    (advisory,) = [a for a in advisory_mirror.load_npm(FIXTURES / "npm")["mqtt"] if a.id == 357]
     published = ["1.0.0", "2.0.0", "2.14.0", "2.15.0", "5.7.2"]
     (entry,) = advisory_mirror.bulk_answer([advisory], ["2.14.0"], published)
     assert entry["vulnerable_versions"] == "2.0.0 || 2.14.0"
     assert entry["severity"] == "moderate"  # CVSS 4.3
     assert advisory_mirror.bulk_answer([advisory], ["5.7.2"], published) == []
+
+
+def test_a_github_osv_record_answers_for_npm_with_the_versions_its_events_cover():
+    (advisory,) = advisory_mirror.load_npm(FIXTURES / "github")["minimist"]
+    assert advisory.id == "GHSA-xvch-5gv4-984h"
+    published = ["0.2.3", "0.2.4", "1.0.0", "1.2.5", "1.2.6", "1.2.8"]
+    (entry,) = advisory_mirror.bulk_answer([advisory], ["1.2.5"], published)
+    # Two ranges: [0, 0.2.4) and [1.0.0, 1.2.6).
+    assert entry["vulnerable_versions"] == "0.2.3 || 1.0.0 || 1.2.5"
+    assert entry["severity"] == "critical"
+    assert entry["cwe"] == ["CWE-1321"]
+    assert advisory_mirror.bulk_answer([advisory], ["1.2.6", "0.2.4"], published) == []
+    # Working-group files are not OSV records, nor the other way round.
+    assert "minimist" not in advisory_mirror.load_npm(FIXTURES / "npm")
+    assert advisory_mirror.load_osv(FIXTURES / "github") == {}
+
+
+def test_osv_json_records_of_pypi_load_and_withdrawn_ones_do_not(tmp_path):
+    def write(name, **extra):
+        record = {
+            **_record(events=[{"introduced": "0"}, {"fixed": "2.0"}], name="Demo_Pkg"),
+            **extra,
+        }
+        (tmp_path / f"{name}.json").write_text(json.dumps({**record, "id": name}))
+
+    write("GHSA-live")
+    write("GHSA-gone", withdrawn="2024-01-01T00:00:00Z")
+    (record,) = advisory_mirror.load_osv(tmp_path)["demo-pkg"]
+    assert record["id"] == "GHSA-live"
+    assert advisory_mirror.osv_affects(record, "demo-pkg", "1.9")
 
 
 def test_lower_bounds_pin_the_oldest_allowed_version_of_each_dependency(tmp_path):
@@ -146,6 +177,8 @@ def mirror_url():
             str(FIXTURES / "pypa"),
             "--npm",
             str(FIXTURES / "npm"),
+            "--npm",
+            str(FIXTURES / "github"),
             "--packuments",
             str(FIXTURES / "packuments"),
         ],
@@ -204,35 +237,26 @@ def test_pip_audit_finds_the_setuptools_redos_through_the_mirror(mirror_url, tmp
     assert json.loads(fixed.stdout)["dependencies"][0]["vulns"] == []
 
 
-def _npm_audit(url: str, mqtt_version: str, tmp_path: Path) -> dict:
-    project = tmp_path / f"project-{mqtt_version}"
+def _npm_audit(url: str, package: str, version: str, tmp_path: Path) -> dict:
+    """``npm audit --json`` of a project whose lockfile holds ``package@version`` alone."""
+    project = tmp_path / f"project-{package}-{version}"
     project.mkdir()
-    (project / "package.json").write_text(
-        json.dumps(
-            {"name": "audit-probe", "version": "1.0.0", "dependencies": {"mqtt": mqtt_version}}
-        )
-    )
-    (project / "package-lock.json").write_text(
-        json.dumps(
-            {
-                "name": "audit-probe",
-                "version": "1.0.0",
-                "lockfileVersion": 3,
-                "requires": True,
-                "packages": {
-                    "": {
-                        "name": "audit-probe",
-                        "version": "1.0.0",
-                        "dependencies": {"mqtt": mqtt_version},
-                    },
-                    "node_modules/mqtt": {
-                        "version": mqtt_version,
-                        "resolved": f"{url}/mqtt/-/mqtt-{mqtt_version}.tgz",
-                    },
-                },
-            }
-        )
-    )
+    manifest = {"name": "audit-probe", "version": "1.0.0", "dependencies": {package: version}}
+    (project / "package.json").write_text(json.dumps(manifest))
+    lockfile = {
+        "name": "audit-probe",
+        "version": "1.0.0",
+        "lockfileVersion": 3,
+        "requires": True,
+        "packages": {
+            "": manifest,
+            f"node_modules/{package}": {
+                "version": version,
+                "resolved": f"{url}/{package}/-/{package}-{version}.tgz",
+            },
+        },
+    }
+    (project / "package-lock.json").write_text(json.dumps(lockfile))
     result = subprocess.run(
         [
             shutil.which("npm"),
@@ -253,7 +277,7 @@ def _npm_audit(url: str, mqtt_version: str, tmp_path: Path) -> dict:
 
 
 def test_npm_audit_flags_an_unpatched_mqtt_and_passes_a_patched_one(mirror_url, tmp_path):
-    flagged = _npm_audit(mirror_url, "2.14.0", tmp_path)
+    flagged = _npm_audit(mirror_url, "mqtt", "2.14.0", tmp_path)
     assert flagged["returncode"] == 1
     vulnerability = flagged["vulnerabilities"]["mqtt"]
     assert [via["source"] for via in vulnerability["via"]] == [357]
@@ -261,6 +285,21 @@ def test_npm_audit_flags_an_unpatched_mqtt_and_passes_a_patched_one(mirror_url, 
     assert vulnerability["fixAvailable"]  # 2.15.0 and 5.7.2 are in the packument
 
     # 5.7.2 is inside the record's ">=2.0.0": only its patched range clears it, as the registry would.
-    clean = _npm_audit(mirror_url, "5.7.2", tmp_path)
+    clean = _npm_audit(mirror_url, "mqtt", "5.7.2", tmp_path)
+    assert clean["returncode"] == 0
+    assert clean["metadata"]["vulnerabilities"]["total"] == 0
+
+
+def test_npm_audit_reads_github_advisories_through_the_mirror(mirror_url, tmp_path):
+    flagged = _npm_audit(mirror_url, "minimist", "1.2.5", tmp_path)
+    assert flagged["returncode"] == 1
+    vulnerability = flagged["vulnerabilities"]["minimist"]
+    (via,) = vulnerability["via"]
+    assert via["source"] == "GHSA-xvch-5gv4-984h"
+    assert via["url"] == "https://github.com/advisories/GHSA-xvch-5gv4-984h"
+    assert vulnerability["severity"] == "critical"
+    assert vulnerability["fixAvailable"]
+
+    clean = _npm_audit(mirror_url, "minimist", "1.2.6", tmp_path)
     assert clean["returncode"] == 0
     assert clean["metadata"]["vulnerabilities"]["total"] == 0
