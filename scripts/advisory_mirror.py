@@ -35,6 +35,7 @@ import contextlib
 import functools
 import gzip
 import json
+import operator
 import re
 import subprocess
 import sys
@@ -185,14 +186,13 @@ def parse_range(text: str) -> list[list[tuple[str, SemVer]]]:
     return sets
 
 
-def _test(op: str, version: SemVer, bound: SemVer) -> bool:
-    return {
-        "<": version < bound,
-        "<=": version <= bound,
-        ">": version > bound,
-        ">=": version >= bound,
-        "=": version == bound,
-    }[op]
+_OPERATORS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "=": operator.eq,
+}
 
 
 def satisfies(version: str, range_text: str) -> bool:
@@ -203,7 +203,7 @@ def satisfies(version: str, range_text: str) -> bool:
     except SemverError:
         return False
     for comparators in sets:
-        if not all(_test(op, candidate, bound) for op, bound in comparators):
+        if not all(_OPERATORS[op](candidate, bound) for op, bound in comparators):
             continue
         if not candidate.prerelease:
             return True
@@ -270,8 +270,9 @@ def _in_ecosystem_range(events: list[dict], wanted, parse, lowest) -> bool:
         return lowest if value == "0" else parse(str(value))
 
     affected = False
-    for event in sorted(events, key=event_version):
-        bound = event_version(event)
+    for bound, event in sorted(
+        ((event_version(event), event) for event in events), key=lambda pair: pair[0]
+    ):
         if "introduced" in event and wanted >= bound:
             affected = True
         closes = ("fixed" in event and wanted >= bound) or (
@@ -290,16 +291,30 @@ def _osv_packages(record: dict, ecosystem: str) -> set[str]:
     }
 
 
-def _json_records(directory: Path, ecosystem: str):
-    """OSV JSON records under ``directory`` naming ``ecosystem`` (a github.com/github/advisory-
-    database checkout holds every ecosystem: the others are skipped before parsing)."""
-    marker = f'"{ecosystem}"'  # a cheap filter; the parsed record decides
-    for path in sorted(directory.rglob("*.json")):
+@functools.cache
+def _json_documents(directory: Path) -> tuple[dict, ...]:
+    """The JSON files under ``directory`` that may be PyPI or npm advisories, parsed once: one
+    github.com/github/advisory-database checkout serves both ecosystems, and holds every other
+    ecosystem too (skipped before parsing; the parsed document decides)."""
+    documents = []
+    for path in sorted(directory.resolve().rglob("*.json")):
         text = path.read_text(encoding="utf-8")
-        if marker in text:
-            record = json.loads(text)
-            if isinstance(record, dict) and "affected" in record and not record.get("withdrawn"):
-                yield record
+        if '"PyPI"' in text or '"npm"' in text or '"module_name"' in text:
+            document = json.loads(text)
+            if isinstance(document, dict):
+                documents.append(document)
+    return tuple(documents)
+
+
+def _osv_records(directory: Path, ecosystem: str) -> list[dict]:
+    """The OSV records under ``directory`` naming ``ecosystem``, withdrawn ones left out."""
+    return [
+        document
+        for document in _json_documents(directory.resolve())
+        if "affected" in document
+        and not document.get("withdrawn")
+        and _osv_packages(document, ecosystem)
+    ]
 
 
 def load_osv(directory: Path) -> dict[str, list[dict]]:
@@ -316,7 +331,7 @@ def load_osv(directory: Path) -> dict[str, list[dict]]:
             if key in record and not isinstance(record[key], str):
                 record[key] = record[key].isoformat().replace("+00:00", "Z")
         records.append(record)
-    records.extend(_json_records(directory, "PyPI"))
+    records.extend(_osv_records(directory, "PyPI"))
     by_package: dict[str, list[dict]] = {}
     for record in records:
         for name in {canonicalize_name(n) for n in _osv_packages(record, "PyPI")}:
@@ -387,16 +402,13 @@ def load_npm(directory: Path) -> dict[str, list[NpmAdvisory]]:
     """Every npm advisory under ``directory``, by package name: the Node.js security working
     group's (vuln/npm/<id>.json) and OSV records such as github/advisory-database's."""
     by_package: dict[str, list[NpmAdvisory]] = {}
-    for path in sorted(directory.rglob("*.json")):
-        text = path.read_text(encoding="utf-8")
-        if '"module_name"' in text:
-            record = json.loads(text)
-            # index.json, a map of every advisory, sits beside them and has none of these fields.
-            required = ("id", "module_name", "vulnerable_versions")
-            if isinstance(record, dict) and all(record.get(key) for key in required):
-                advisory = _from_working_group(record)
-                by_package.setdefault(advisory.package, []).append(advisory)
-    for record in _json_records(directory, "npm"):
+    # index.json, a map of every working-group advisory, sits beside them and has none of these.
+    required = ("id", "module_name", "vulnerable_versions")
+    for document in _json_documents(directory.resolve()):
+        if all(document.get(key) for key in required):
+            advisory = _from_working_group(document)
+            by_package.setdefault(advisory.package, []).append(advisory)
+    for record in _osv_records(directory, "npm"):
         for package in _osv_packages(record, "npm"):
             by_package.setdefault(package, []).append(_from_osv(record, package))
     return by_package
@@ -420,9 +432,10 @@ def bulk_answer(
 ) -> list[dict]:
     """The registry's bulk entries for one package: advisories affecting a requested version, each
     with its exact vulnerable versions (among ``published``, the packument's) as the range."""
+    candidates = sorted(set(published) | set(requested))
     entries = []
     for advisory in advisories:
-        vulnerable = [v for v in sorted(set(published) | set(requested)) if advisory.affects(v)]
+        vulnerable = [version for version in candidates if advisory.affects(version)]
         if not set(vulnerable) & set(requested):
             continue
         entries.append(
@@ -450,6 +463,7 @@ class AdvisoryMirror:
         self.packuments_dir = packuments
         self.upstream = upstream.rstrip("/")
         self._packuments: dict[str, bytes] = {}
+        self._versions: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         # For the summary: the PyPI packages asked about, and those with any record on file.
         self.osv_asked: set[str] = set()
@@ -474,8 +488,12 @@ class AdvisoryMirror:
         return body
 
     def published_versions(self, name: str) -> list[str]:
-        body = self.packument(name)
-        return list(json.loads(body).get("versions", {})) if body else []
+        if name not in self._versions:
+            body = self.packument(name)
+            if body is None:  # not cached: an unreachable registry may answer next time
+                return []
+            self._versions[name] = list(json.loads(body).get("versions", {}))
+        return self._versions[name]
 
     def query_osv(self, query: dict) -> dict:
         package = query.get("package") or {}

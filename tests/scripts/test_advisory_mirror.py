@@ -134,8 +134,8 @@ def test_a_github_osv_record_answers_for_npm_with_the_versions_its_events_cover(
     assert entry["severity"] == "critical"
     assert entry["cwe"] == ["CWE-1321"]
     assert advisory_mirror.bulk_answer([advisory], ["1.2.6", "0.2.4"], published) == []
-    # Working-group files are not OSV records, nor the other way round.
-    assert "minimist" not in advisory_mirror.load_npm(FIXTURES / "npm")
+    # Working-group files are not read as OSV records too, nor npm records as PyPI ones.
+    assert [a.id for a in advisory_mirror.load_npm(FIXTURES / "npm")["mqtt"]] == [140, 357]
     assert advisory_mirror.load_osv(FIXTURES / "github") == {}
 
 
