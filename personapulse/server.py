@@ -119,7 +119,9 @@ def least_held_cpu(cpus: list[int], held: list[int | None]) -> int:
     return min(cpus, key=lambda cpu: (counts[cpu], cpu))
 
 
-NO_WORKER = 2**31 - 1  # a free slot of the connection table (never the fewest)
+# In the connection table: a free slot, or a worker not accepting (still loading the app, or
+# stopping). Never the fewest, so no sibling leaves a connection to it.
+NO_WORKER = 2**31 - 1
 
 
 class WorkerPlacement:
@@ -146,7 +148,9 @@ class WorkerPlacement:
         worker.pp_slot = next((slot for slot in range(self.SLOTS) if slot not in taken), None)
         worker.pp_connections = self.connections
         if worker.pp_slot is not None:
-            self.connections[worker.pp_slot] = 0
+            # Not counted until it accepts: loading the app can take seconds on a busy machine,
+            # and siblings would meanwhile defer each new connection to it in vain.
+            self.connections[worker.pp_slot] = NO_WORKER
         cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         worker.pp_cpu = (
             least_held_cpu(cpus, [getattr(sibling, "pp_cpu", None) for sibling in siblings])
@@ -183,7 +187,8 @@ class BalancedThreadWorker(ThreadWorker):
     then serves them from one core while the other idles. Here a worker that holds more
     connections than its least-loaded sibling stops accepting for up to ``ACCEPT_DEFER_S``: the
     sibling, woken by the same connection, takes it. If nobody has when the time is up (a sibling
-    busy or stuck), this worker accepts what is waiting after all.
+    busy or stuck), this worker accepts what is waiting after all. A worker counts from its first
+    turn of accepting until it stops; one loading the app or stopping is never waited for.
     """
 
     ACCEPT_DEFER_S = 0.2
@@ -196,7 +201,8 @@ class BalancedThreadWorker(ThreadWorker):
     def _publish(self) -> None:
         slot = getattr(self, "pp_slot", None)
         if slot is not None:
-            self.pp_connections[slot] = self.nr_conns
+            # A stopping worker accepts no more: it must not look like the one to leave them to.
+            self.pp_connections[slot] = self.nr_conns if self.alive else NO_WORKER
 
     def _behind(self) -> bool:
         slot = getattr(self, "pp_slot", None)

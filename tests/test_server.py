@@ -14,6 +14,7 @@ from gunicorn.config import Config
 
 from personapulse.server import (
     GC_YOUNG_THRESHOLD,
+    NO_WORKER,
     BalancedThreadWorker,
     WorkerPlacement,
     _Application,
@@ -114,6 +115,31 @@ def test_a_deferral_ends_as_soon_as_the_sibling_holds_as_many(balanced_worker):
     table[1] = 1
     worker.wait_for_and_dispatch_events(5.0)
     assert len(worker.taken) == 1 and worker._accepting
+
+
+def test_a_sibling_still_loading_the_app_is_not_waited_for(balanced_worker):
+    worker, table, connect = balanced_worker
+    placement = WorkerPlacement(pin=False)
+    sibling = type("Worker", (), {})()
+    placement.pre_fork(type("Arbiter", (), {"WORKERS": {}})(), sibling)
+    # Forked but not accepting yet: its slot does not count as holding fewer.
+    assert sibling.pp_slot == 0 and placement.connections[0] == NO_WORKER
+    table[1] = NO_WORKER
+    worker.nr_conns = 1
+    connect()
+    worker.wait_for_and_dispatch_events(5.0)
+    assert len(worker.taken) == 1 and worker._accept_deferred_until is None
+    assert table[0] == 2
+
+
+def test_a_stopping_worker_leaves_the_table(balanced_worker):
+    worker, table, _ = balanced_worker
+    worker.wait_for_and_dispatch_events(0.01)
+    assert table[0] == 0
+    worker.alive = False
+    worker.wait_for_and_dispatch_events(0.01)
+    # Siblings holding more than this worker's 0 must not leave their connections to it.
+    assert table[0] == NO_WORKER
 
 
 def test_a_stopping_worker_drops_a_deferral_without_accepting_again(balanced_worker):
