@@ -53,11 +53,15 @@ class _RecordingWorker(BalancedThreadWorker):
 
 
 @pytest.fixture
-def balanced_worker():
-    """A BalancedThreadWorker in slot 0 of a real connection table, on a real listening socket;
-    slot 1 stands for a sibling whose count the test sets."""
+def placement():
+    return WorkerPlacement(pin=False)
+
+
+@pytest.fixture
+def balanced_worker(placement):
+    """A BalancedThreadWorker in slot 0 of a real connection table (``placement``'s), on a real
+    listening socket; slot 1 stands for a sibling whose count the test sets."""
     listener = socket.create_server(("127.0.0.1", 0))
-    placement = WorkerPlacement(pin=False)
     worker = _RecordingWorker(1, os.getpid(), [listener], None, 30, Config(), logging.getLogger())
     worker.taken = []
     worker.pp_slot, worker.pp_connections = 0, placement.connections
@@ -117,14 +121,12 @@ def test_a_deferral_ends_as_soon_as_the_sibling_holds_as_many(balanced_worker):
     assert len(worker.taken) == 1 and worker._accepting
 
 
-def test_a_sibling_still_loading_the_app_is_not_waited_for(balanced_worker):
+def test_a_sibling_still_loading_the_app_is_not_waited_for(balanced_worker, placement):
     worker, table, connect = balanced_worker
-    placement = WorkerPlacement(pin=False)
     sibling = type("Worker", (), {})()
-    placement.pre_fork(type("Arbiter", (), {"WORKERS": {}})(), sibling)
+    placement.pre_fork(type("Arbiter", (), {"WORKERS": {1: worker}})(), sibling)
     # Forked but not accepting yet: its slot does not count as holding fewer.
-    assert sibling.pp_slot == 0 and placement.connections[0] == NO_WORKER
-    table[1] = NO_WORKER
+    assert sibling.pp_slot == 1 and table[1] == NO_WORKER
     worker.nr_conns = 1
     connect()
     worker.wait_for_and_dispatch_events(5.0)
