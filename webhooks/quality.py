@@ -24,6 +24,10 @@ bp = Blueprint("data_quality", __name__, url_prefix="/v1/data-quality")
             "description": "window, default 30",
         }
     },
+    description="Counts (accepted, duplicate, rejected, flagged) are kept per minute, so the window "
+    "starts with the minute that holds its start. Field presence per source is compared over the "
+    "newest 2,000 logged requests: every batch, and one single-item request per 10 s per worker and "
+    "source, weighted by the requests it stands for.",
 )
 def get_data_quality():
     raw = request.args.get("days", "30")

@@ -269,6 +269,7 @@ def ingest(
             rejected=rejected,
             reject_reasons=reasons,
             field_sets=field_sets,
+            item_count=len(items),
         )
         status, body = respond(outcome)
         if idempotency is not None:

@@ -14,9 +14,11 @@ from personapulse.store.schema import (
     FLAG_FUTURE_TIMESTAMP,
     FLAG_MISSING_TIMESTAMP,
 )
+from personapulse.store.writes import MINUTE_MS
 
 DAY_MS = 86_400_000
-# Field-set comparisons read the newest ingest-log rows only (they are per request, and many).
+# Field-set comparisons read the newest ingest-log rows only: every batch and a sample of single-item
+# requests (see writes.FIELD_SET_SAMPLE_SECONDS) carry field sets.
 FIELD_SET_LOG_ROWS = 2_000
 # A field "disagrees" between sources when its presence differs by more than this share.
 DISAGREEMENT_GAP = 0.5
@@ -65,6 +67,8 @@ def data_quality_report(engine: Engine, *, days: int = 30, at_ms: int | None = N
     """Counts of suspect data, per source and per day over the last ``days`` days."""
     at_ms = now_ms() if at_ms is None else at_ms
     since = at_ms - days * DAY_MS
+    # Counts are kept per minute: the window starts with the minute that holds ``since``.
+    since_minute = since - since % MINUTE_MS
     with read_connection(engine) as conn:
         events_total = _scalar(conn, "SELECT COUNT(*) FROM events")
         missing_ts = _scalar(
@@ -97,18 +101,19 @@ def data_quality_report(engine: Engine, *, days: int = 30, at_ms: int | None = N
         by_source = conn.execute(
             text(
                 """SELECT kind, source, SUM(accepted), SUM(duplicate), SUM(rejected), SUM(flagged)
-                   FROM ingest_log WHERE received_ms >= :since GROUP BY kind, source
+                   FROM ingest_counts WHERE bucket_ms >= :since GROUP BY kind, source
                    ORDER BY kind, source"""
             ),
-            {"since": since},
+            {"since": since_minute},
         ).all()
         over_time = conn.execute(
             text(
-                """SELECT (received_ms / :day) AS day, kind, SUM(accepted), SUM(duplicate),
+                """SELECT (bucket_ms / :day) AS day, kind, SUM(accepted), SUM(duplicate),
                           SUM(rejected), SUM(flagged)
-                   FROM ingest_log WHERE received_ms >= :since GROUP BY day, kind ORDER BY day, kind"""
+                   FROM ingest_counts WHERE bucket_ms >= :since
+                   GROUP BY day, kind ORDER BY day, kind"""
             ),
-            {"since": since, "day": DAY_MS},
+            {"since": since_minute, "day": DAY_MS},
         ).all()
         reasons_rows = conn.execute(
             text(

@@ -175,8 +175,27 @@ idempotency_keys = Table(
     Column("created_ms", BigInteger, nullable=False),
 )
 
-# One row per ingestion request: the data-quality report's history (duplicates and rejects are not
-# stored as data, so they are counted here).
+# The data-quality report's counts per minute, kind and source (revision 0007): one upsert per
+# ingestion request, so the history grows with time and sources, not with requests (duplicates and
+# rejects are not stored as data, so they are counted here).
+ingest_counts = Table(
+    "ingest_counts",
+    metadata,
+    Column("bucket_ms", BigInteger, primary_key=True),  # the minute the requests arrived in
+    Column("kind", String(20), primary_key=True),
+    Column("source", String(20), primary_key=True),
+    Column("requests", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("duplicate", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("flagged", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Requests worth a closer look: every one that had rejected items (with the reasons), and a sample of
+# the others' field sets (every batch; one single-item request per FIELD_SET_SAMPLE_SECONDS per
+# process, kind and source, its counts scaled to stand for the ones skipped; writes.py). Before
+# revision 0007, every request.
 ingest_log = Table(
     "ingest_log",
     metadata,

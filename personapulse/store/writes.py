@@ -1,11 +1,14 @@
-"""Write paths for ingested items: insert-or-ignore on stable ids, identities, the ingest log.
+"""Write paths for ingested items: insert-or-ignore on stable ids, identities, the ingest counts.
 
 Every function takes a connection inside the caller's write transaction, so an ingestion request
-stores its data, its identities, its idempotency record and its log row together or not at all.
+stores its data, its identities, its idempotency record and its counts together or not at all.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -581,6 +584,42 @@ def field_presence(items: Sequence[dict]) -> dict[str, dict[str, int]]:
     return presence
 
 
+MINUTE_MS = 60_000
+# A single-item request logs its field sets at most once in this many seconds per process, kind and
+# source (batches always do), standing for the requests since the last one logged: the log then grows
+# with time, not with requests, and the report still weighs each source by its traffic.
+FIELD_SET_SAMPLE_SECONDS = 10.0
+
+
+class _FieldSetSampler:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since_logged: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def weight(self, kind: str, source: str) -> int:
+        """How many single-item requests this one's field sets stand for; 0: not logged."""
+        now = time.monotonic()
+        with self._lock:
+            logged_at, skipped = self._since_logged.get((kind, source), (-math.inf, 0))
+            if now - logged_at < FIELD_SET_SAMPLE_SECONDS:
+                self._since_logged[(kind, source)] = (logged_at, skipped + 1)
+                return 0
+            self._since_logged[(kind, source)] = (now, 0)
+            return skipped + 1
+
+
+_field_set_sampler = _FieldSetSampler()
+
+
+def _scaled(field_sets: dict[str, dict[str, int]], factor: int) -> dict[str, dict[str, int]]:
+    if factor == 1:
+        return field_sets
+    return {
+        name: {key: count * factor for key, count in counter.items()}
+        for name, counter in field_sets.items()
+    }
+
+
 def log_ingest(
     conn: Connection,
     *,
@@ -591,7 +630,36 @@ def log_ingest(
     rejected: int,
     reject_reasons: Counter | None = None,
     field_sets: dict | None = None,
+    item_count: int = 1,
 ) -> None:
+    """Count the request in its minute (``ingest_counts``); log it in ``ingest_log`` when it had
+    rejected items, or when its field sets are due for a sample (see FIELD_SET_SAMPLE_SECONDS)."""
+    _executemany(
+        conn,
+        "INSERT INTO ingest_counts (bucket_ms, kind, source, requests, accepted, duplicate, rejected,"
+        " flagged) VALUES (?, ?, ?, 1, ?, ?, ?, ?) ON CONFLICT (bucket_ms, kind, source) DO UPDATE SET"
+        " requests = ingest_counts.requests + 1,"
+        " accepted = ingest_counts.accepted + excluded.accepted,"
+        " duplicate = ingest_counts.duplicate + excluded.duplicate,"
+        " rejected = ingest_counts.rejected + excluded.rejected,"
+        " flagged = ingest_counts.flagged + excluded.flagged",
+        [
+            (
+                received_ms - received_ms % MINUTE_MS,
+                kind,
+                source,
+                counts.accepted,
+                counts.duplicate,
+                rejected,
+                counts.flagged,
+            )
+        ],
+    )
+    if field_sets and item_count == 1:
+        weight = _field_set_sampler.weight(kind, source)
+        field_sets = _scaled(field_sets, weight) if weight else None
+    if not (reject_reasons or field_sets):
+        return
     _executemany(
         conn,
         "INSERT INTO ingest_log (kind, source, received_ms, accepted, duplicate, rejected, flagged,"
