@@ -6,7 +6,11 @@ gunicorn with 2 workers) with the same wrk script, and divides the CPU time thei
 used (utime + stime from /proc) by the requests they answered. ``cpu_ratio`` = bare CPU per request
 / PersonaPulse CPU per request: the throughput ratio the two would reach when CPU-bound.
 
-Usage: python bench/ingest_cpu_per_request.py [--seconds 4]   (Linux; needs wrk)
+``--workers 1`` (not the issue's setting) runs both servers with one worker, to see what a second
+writing process costs: SQLite drops a connection's page cache whenever another process has
+committed, so two processes taking turns re-read the pages each write touches.
+
+Usage: python bench/ingest_cpu_per_request.py [--seconds 4] [--workers 2]   (Linux; needs wrk)
 """
 
 from __future__ import annotations
@@ -50,10 +54,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of both servers")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pp-cpu-"))
-    service = start_service(workdir, workers=2, extra_env=SERVICE_ENV)
-    bare, bare_url = _start_bare(2, workdir / "bare.log")
+    service = start_service(workdir, workers=args.workers, extra_env=SERVICE_ENV)
+    bare, bare_url = _start_bare(args.workers, workdir / "bare.log")
 
     non_2xx = []
 
@@ -94,6 +99,7 @@ def main() -> None:
                 "personapulse_cpu_us_per_request": round(real_cpu),
                 "cpu_ratio": round(bare_cpu / real_cpu, 3),
                 "personapulse_non_2xx": sum(non_2xx),
+                "workers": args.workers,
                 "load_average": os.getloadavg(),
             },
             indent=2,
