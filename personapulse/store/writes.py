@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -592,13 +592,16 @@ FIELD_SET_SAMPLE_SECONDS = 10.0
 
 
 class _FieldSetSampler:
-    def __init__(self) -> None:
+    """Which single-item requests log their field sets (a process's own count; see above)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._since_logged: dict[tuple[str, str], tuple[float, int]] = {}
 
     def weight(self, kind: str, source: str) -> int:
         """How many single-item requests this one's field sets stand for; 0: not logged."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             logged_at, skipped = self._since_logged.get((kind, source), (-math.inf, 0))
             if now - logged_at < FIELD_SET_SAMPLE_SECONDS:

@@ -28,10 +28,9 @@ class _Clock:
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The field-set sampler's clock, and a sampler of its own (the module's keeps state)."""
+    """A field-set sampler of the test's own (the module's keeps state), on a clock the test moves."""
     fake = _Clock()
-    monkeypatch.setattr(store_writes.time, "monotonic", fake)
-    monkeypatch.setattr(store_writes, "_field_set_sampler", store_writes._FieldSetSampler())
+    monkeypatch.setattr(store_writes, "_field_set_sampler", store_writes._FieldSetSampler(fake))
     return fake
 
 
