@@ -69,11 +69,13 @@ def main() -> None:
     for name in TABLES:
         if name not in present:
             continue
-        size = connection.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = ?", (name,))
-        rows = None
+        (size,) = connection.execute(
+            "SELECT SUM(pgsize) FROM dbstat WHERE name = ?", (name,)
+        ).fetchone()
+        rows = None  # an index: its size only
         if not name.startswith("ix_"):
-            rows = connection.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
-        sizes[name] = {"bytes": size.fetchone()[0] or 0, "rows": rows}
+            (rows,) = connection.execute(f"SELECT COUNT(*) FROM {name}").fetchone()
+        sizes[name] = {"bytes": size or 0, "rows": rows}
     connection.close()
     print(
         json.dumps(
