@@ -216,9 +216,15 @@ def test_pending_deliveries_survive_a_restart(tmp_path):
             lambda: receiver.of_type("review.classified"), what="delivery after restart"
         )
         assert delivered[0].json()["data"]["review_id"] == "amazon:survivor"
-        history = (
-            Api(restarted).get(f"/v1/hooks/{hook.json()['id']}/deliveries").json()["deliveries"]
-        )
+
+        def history_once_answered():
+            # The receiver has the request before the service has its answer and logs it.
+            deliveries = (
+                Api(restarted).get(f"/v1/hooks/{hook.json()['id']}/deliveries").json()["deliveries"]
+            )
+            return deliveries if deliveries[0]["status_code"] is not None else None
+
+        history = _wait(history_once_answered, timeout=30, what="the delivery's answer logged")
         assert history[0]["status_code"] == 200
         assert any(d["status_code"] is None for d in history[1:]), (
             "the failed attempts before the restart are logged"
