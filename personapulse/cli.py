@@ -102,6 +102,28 @@ def migrate(settings: dict) -> None:
     click.echo(f"schema at revision {store.current_revision()} ({store.engine.dialect.name})")
 
 
+@main.command()
+@click.pass_obj
+def prune(settings: dict) -> None:
+    """Delete bookkeeping rows past their retention (idempotency keys, ingest history, finished
+    jobs and deliveries; see the *_RETENTION_* settings). Data and personas are never pruned."""
+    from personapulse.store import now_ms
+    from personapulse.store.retention import RetentionPolicy
+    from personapulse.store.retention import prune as prune_store
+
+    try:
+        policy = RetentionPolicy.from_settings(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    store = _store(settings)
+    try:
+        deleted = prune_store(store.engine, policy, now_ms=now_ms())
+    finally:
+        store.dispose()
+    for table, count in deleted.items():
+        click.echo(f"{table}: {count} deleted")
+
+
 # --- ingestion ---------------------------------------------------------------------------------
 
 
@@ -663,21 +685,26 @@ def worker(settings: dict, once: bool) -> None:
     """Run background jobs in this process (instead of, or beside, the web workers)."""
     import time
 
+    import personapulse.services.airtable  # noqa: F401  (registers the Airtable sync job)
     import personapulse.services.personas  # noqa: F401  (registers the refresh job)
-    from personapulse.services.worker import deliver_due, run_one, schedule_due
+    from personapulse.services.worker import BackgroundWorker
 
+    # The same rounds as the web workers' thread: orphaned jobs re-queued, exhausted ones failed,
+    # the refresh and retention schedules, deliveries, then one job.
     store = _store(settings)
-    while True:
-        schedule_due(store, settings)
-        delivered = deliver_due(store, settings)
-        job = run_one(store, settings)
-        if job is not None:
-            click.echo(f"{job['id']} {job['kind']}: {job['status']}", err=True)
-        if job is not None or delivered:
-            continue
-        if once:
-            return
-        time.sleep(float(settings.get("WORKER_POLL_SECONDS", 1.0)))
+    rounds = BackgroundWorker(store, settings)
+    try:
+        while True:
+            job, delivered = rounds.step()
+            if job is not None:
+                click.echo(f"{job['id']} {job['kind']}: {job['status']}", err=True)
+            if job is not None or delivered:
+                continue
+            if once:
+                return
+            time.sleep(float(settings.get("WORKER_POLL_SECONDS", 1.0)))
+    finally:
+        store.dispose()
 
 
 if __name__ == "__main__":  # pragma: no cover

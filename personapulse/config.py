@@ -59,6 +59,13 @@ DEFAULTS: dict[str, Any] = {
     # the sender retries).
     "DB_LOCK_TIMEOUT_SECONDS": 5.0,
     "RETRY_AFTER_SECONDS": 2,
+    # Retention of bookkeeping rows (personapulse/store/retention.py; 0 keeps forever), pruned by a
+    # job every PRUNE_EVERY_HOURS (0: only `personapulse prune`). Data and personas are never pruned.
+    "IDEMPOTENCY_KEY_TTL_HOURS": 24.0,
+    "DATA_QUALITY_RETENTION_DAYS": 90.0,
+    "JOB_RETENTION_DAYS": 30.0,
+    "DELIVERY_RETENTION_DAYS": 30.0,
+    "PRUNE_EVERY_HOURS": 1.0,
     # Log lines pseudonymise emails with HMAC-SHA256 under this key (else they are masked).
     "PII_KEY": None,
     # Signs dashboard sessions; generated once into DATA_DIR/secret_key when not set.

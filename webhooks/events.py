@@ -33,7 +33,8 @@ bp = Blueprint("events", __name__, url_prefix="/v1/events")
     },
     description="Items are stored once per event id (messageId / $insert_id / insert_id / uuid). "
     "A batch with bad items stores the good ones and names each bad one. Send Idempotency-Key to make a "
-    "retried request answer exactly as the first.",
+    "retried request answer exactly as the first (for at least PERSONAPULSE_IDEMPOTENCY_KEY_TTL_HOURS, "
+    "24 by default).",
 )
 def post_events():
     return handle_ingest("events", allow_csv=True)

@@ -21,13 +21,16 @@ bp = Blueprint("data_quality", __name__, url_prefix="/v1/data-quality")
     query={
         "days": {
             "schema": {"type": "integer", "minimum": 1, "maximum": 3650},
-            "description": "window, default 30",
+            "description": "window, default 30 (the history is kept "
+            "PERSONAPULSE_DATA_QUALITY_RETENTION_DAYS, 90 by default)",
         }
     },
     description="Counts (accepted, duplicate, rejected, flagged) are kept per minute, so the window "
     "starts with the minute that holds its start. Field presence per source is compared over the "
     "newest 2,000 logged requests: every batch, and one single-item request per 10 s per worker and "
-    "source, weighted by the requests it stands for.",
+    "source, weighted by the requests it stands for. Reject reasons are sampled the same way (every "
+    "batch's; one refused single-item request per 10 s per worker and source, weighted); the "
+    "rejected counts themselves are exact.",
 )
 def get_data_quality():
     raw = request.args.get("days", "30")

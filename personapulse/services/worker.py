@@ -72,6 +72,28 @@ def _update_dirty_job(store: Store, _params: dict, _settings: dict) -> dict:
     return totals
 
 
+PRUNE_JOB = "maintenance.prune"
+
+
+@job_handler(PRUNE_JOB)
+def _prune_job(store: Store, _params: dict, settings: dict) -> dict:
+    """Delete the bookkeeping rows past their retention (personapulse/store/retention.py)."""
+    from personapulse.store.retention import RetentionPolicy, prune
+
+    deleted = prune(store.engine, RetentionPolicy.from_settings(settings), now_ms=now_ms())
+    if any(deleted.values()):
+        log.info("pruned %s", ", ".join(f"{n} {table}" for table, n in deleted.items() if n))
+    return {"deleted": deleted}
+
+
+def schedule_pruning(store: Store, settings: dict) -> dict | None:
+    """Queue the retention job when none was queued within ``PRUNE_EVERY_HOURS`` (0: never)."""
+    hours = float(settings.get("PRUNE_EVERY_HOURS") or 0)
+    if hours <= 0:
+        return None
+    return job_queue.enqueue_if_due(store.engine, PRUNE_JOB, int(hours * 3_600_000))
+
+
 def schedule_rescoring(store: Store) -> dict | None:
     """Queue one rescoring job when people are marked and none is queued or running."""
     with store.engine.connect() as conn:
@@ -189,6 +211,8 @@ class _Heartbeat:
 
 
 ORPHAN_CHECK_SECONDS = 30.0
+# How often a worker asks whether the retention job is due (the job itself runs every PRUNE_EVERY_HOURS).
+PRUNE_CHECK_SECONDS = 60.0
 
 
 def _pid_alive(pid: int) -> bool:
@@ -210,13 +234,16 @@ def requeue_orphans(store: Store) -> list[str]:
 
 
 class BackgroundWorker:
-    """Polls the job table in a daemon thread until stopped."""
+    """Runs jobs, deliveries and the schedules: in a daemon thread of a web worker (``start``), or
+    called round by round (``step``) by ``personapulse worker``."""
 
     def __init__(self, store: Store, settings: dict) -> None:
         self.store = store
         self.settings = settings
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_orphan_check = 0.0
+        self._next_prune_check = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="personapulse-worker", daemon=True)
@@ -227,18 +254,29 @@ class BackgroundWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def step(self) -> tuple[dict | None, int]:
+        """One round: the periodic checks when due, the due schedules and deliveries, one job.
+
+        Returns the job run (or None) and the number of deliveries attempted.
+        """
+        if time.monotonic() >= self._next_orphan_check:
+            requeue_orphans(self.store)
+            self._next_orphan_check = time.monotonic() + ORPHAN_CHECK_SECONDS
+        if time.monotonic() >= self._next_prune_check:
+            # Asking takes the write lock: once a minute, not every poll.
+            schedule_pruning(self.store, self.settings)
+            self._next_prune_check = time.monotonic() + PRUNE_CHECK_SECONDS
+        job_queue.fail_exhausted(self.store.engine)
+        schedule_due(self.store, self.settings)
+        delivered = deliver_due(self.store, self.settings)
+        return run_one(self.store, self.settings), delivered
+
     def _loop(self) -> None:
         poll = float(self.settings.get("WORKER_POLL_SECONDS", 1.0))
-        next_orphan_check = 0.0
         while not self._stop.is_set():
             try:
-                if time.monotonic() >= next_orphan_check:
-                    requeue_orphans(self.store)
-                    next_orphan_check = time.monotonic() + ORPHAN_CHECK_SECONDS
-                job_queue.fail_exhausted(self.store.engine)
-                schedule_due(self.store, self.settings)
-                delivered = deliver_due(self.store, self.settings)
-                if run_one(self.store, self.settings) is not None or delivered:
+                job, delivered = self.step()
+                if job is not None or delivered:
                     continue
             except Exception:  # the database may be briefly unavailable: wait and retry
                 log.exception("worker loop error")

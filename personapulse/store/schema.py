@@ -173,6 +173,8 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("response_body", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+    # Retention prunes by age (revision 0008).
+    Index("ix_idempotency_keys_created", "created_ms"),
 )
 
 # The data-quality report's counts per minute, kind and source (revision 0007): one upsert per
@@ -361,6 +363,7 @@ delivery_log = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("at_ms", BigInteger, nullable=False),
     Index("ix_delivery_log_hook", "hook_id", "at_ms"),
+    Index("ix_delivery_log_at", "at_ms"),  # retention prunes by age (revision 0008)
 )
 
 shifts = Table(

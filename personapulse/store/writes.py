@@ -585,14 +585,15 @@ def field_presence(items: Sequence[dict]) -> dict[str, dict[str, int]]:
 
 
 MINUTE_MS = 60_000
-# A single-item request logs its field sets at most once in this many seconds per process, kind and
-# source (batches always do), standing for the requests since the last one logged: the log then grows
-# with time, not with requests, and the report still weighs each source by its traffic.
+# A single-item request logs its field sets (or, when its item was rejected, its reasons) at most once
+# in this many seconds per process, kind and source (batches always do), standing for the requests
+# since the last one logged: the log then grows with time, not with requests (a sender whose every
+# request is refused included), and the report still weighs each source by its traffic.
 FIELD_SET_SAMPLE_SECONDS = 10.0
 
 
-class _FieldSetSampler:
-    """Which single-item requests log their field sets (a process's own count; see above)."""
+class _RequestSampler:
+    """Which single-item requests are logged (a process's own count; see above)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -611,7 +612,22 @@ class _FieldSetSampler:
             return skipped + 1
 
 
-_field_set_sampler = _FieldSetSampler()
+# The clock new samplers read (tests move their own).
+_sampler_clock: Callable[[], float] = time.monotonic
+_samplers_lock = threading.Lock()
+
+
+def _samplers(conn: Connection) -> tuple[_RequestSampler, _RequestSampler]:
+    """The field-set and rejection samplers of this process for ``conn``'s database."""
+    engine = conn.engine
+    samplers = getattr(engine, "info_ingest_samplers", None)
+    if samplers is None:
+        with _samplers_lock:
+            samplers = getattr(engine, "info_ingest_samplers", None)
+            if samplers is None:
+                samplers = (_RequestSampler(_sampler_clock), _RequestSampler(_sampler_clock))
+                engine.info_ingest_samplers = samplers  # type: ignore[attr-defined]
+    return samplers
 
 
 def _scaled(field_sets: dict[str, dict[str, int]], factor: int) -> dict[str, dict[str, int]]:
@@ -635,8 +651,10 @@ def log_ingest(
     field_sets: dict | None = None,
     item_count: int = 1,
 ) -> None:
-    """Count the request in its minute (``ingest_counts``); log it in ``ingest_log`` when it had
-    rejected items, or when its field sets are due for a sample (see FIELD_SET_SAMPLE_SECONDS)."""
+    """Count the request in its minute (``ingest_counts``); log it in ``ingest_log`` when it was a
+    batch with rejected items or field sets, or a single-item request due for a sample (see
+    FIELD_SET_SAMPLE_SECONDS). ``item_count`` counts the request's valid items, ``rejected`` the
+    others."""
     _executemany(
         conn,
         "INSERT INTO ingest_counts (bucket_ms, kind, source, requests, accepted, duplicate, rejected,"
@@ -658,9 +676,18 @@ def log_ingest(
             )
         ],
     )
-    if field_sets and item_count == 1:
-        weight = _field_set_sampler.weight(kind, source)
-        field_sets = _scaled(field_sets, weight) if weight else None
+    if item_count + rejected == 1:
+        field_set_sampler, rejection_sampler = _samplers(conn)
+        if field_sets:
+            weight = field_set_sampler.weight(kind, source)
+            field_sets = _scaled(field_sets, weight) if weight else None
+        if reject_reasons:
+            weight = rejection_sampler.weight(kind, source)
+            reject_reasons = (
+                Counter({reason: n * weight for reason, n in reject_reasons.items()})
+                if weight
+                else None
+            )
     if not (reject_reasons or field_sets):
         return
     _executemany(

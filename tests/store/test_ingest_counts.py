@@ -28,9 +28,9 @@ class _Clock:
 
 @pytest.fixture
 def clock(monkeypatch):
-    """A field-set sampler of the test's own (the module's keeps state), on a clock the test moves."""
+    """The samplers of the test's store read a clock the test moves."""
     fake = _Clock()
-    monkeypatch.setattr(store_writes, "_field_set_sampler", store_writes._FieldSetSampler(fake))
+    monkeypatch.setattr(store_writes, "_sampler_clock", fake)
     return fake
 
 
@@ -162,3 +162,23 @@ def test_the_migration_sums_the_old_log_into_minutes(tmp_path):
     finally:
         store.dispose()
         databases.drop_database(url)
+
+
+def test_refused_single_item_requests_are_sampled_and_their_reasons_weighted(
+    client, auth, store, clock
+):
+    """A sender whose every request is refused no longer writes a log row per request."""
+    bad = {"type": "track", "userId": "u1"}  # no event name
+    for _ in range(5):
+        assert client.post("/v1/events", json=bad, headers=auth).status_code == 422
+    assert len(_rows(store, ingest_log)) == 1
+    clock.now += store_writes.FIELD_SET_SAMPLE_SECONDS
+    client.post("/v1/events", json=bad, headers=auth)
+    # Batches keep every reason.
+    client.post("/v1/events", json=[bad, bad], headers=auth)
+
+    log = sorted(_rows(store, ingest_log), key=lambda row: row.id)
+    assert [sum(orjson.loads(row.reject_reasons).values()) for row in log] == [1, 5, 2]
+    report = client.get("/v1/data-quality", headers=auth).json
+    assert report["rejected"]["events"]["count"] == 8  # exact: from ingest_counts
+    assert sum(report["rejected"]["events"]["top_reasons"].values()) == 8

@@ -1,0 +1,191 @@
+"""Retention: the store's bookkeeping tables are pruned by age, so they grow with time, not traffic.
+
+Data (events, users, reviews, conversations) and derived state (persona versions, assignments,
+journeys) are never touched here. What is pruned, and after how long (settings; 0 keeps forever):
+
+- ``idempotency_keys`` after ``IDEMPOTENCY_KEY_TTL_HOURS`` (24): a sender retrying with the same
+  Idempotency-Key within that time gets the first answer again; later, the items themselves are still
+  stored once (their message ids), only the answer's counts say "duplicate".
+- ``ingest_counts`` and ``ingest_log`` after ``DATA_QUALITY_RETENTION_DAYS`` (90): the data-quality
+  report looks back at most that far.
+- finished ``jobs`` (succeeded or failed) after ``JOB_RETENTION_DAYS`` (30); queued and running jobs
+  never.
+- delivered or failed rows of ``outbox`` and ``slack_outbox``, and ``delivery_log``, after
+  ``DELIVERY_RETENTION_DAYS`` (30); pending deliveries never. ``emitted_events`` too, except the
+  newest :data:`EMITTED_EVENTS_KEPT_PER_TYPE` of each type (the samples a Zapier or n8n user sees
+  when setting up a trigger).
+
+Rows go in chunks of :data:`CHUNK_ROWS`, each in its own write transaction, so ingestion (which
+needs the same write lock on SQLite) waits at most one chunk's delete; after each chunk the pruner
+rests :data:`REST_PER_CHUNK` times as long as the chunk took. Without the rest, ingestion in the same
+process got the lock between chunks so rarely that it fell to 3 % of its rate for the whole run
+(``bench/bench_prune.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Table, delete, or_, select, tuple_
+
+from personapulse.store.engine import read_connection, write_transaction
+from personapulse.store.schema import (
+    delivery_log,
+    emitted_events,
+    idempotency_keys,
+    ingest_counts,
+    ingest_log,
+    jobs,
+    outbox,
+    slack_outbox,
+)
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+CHUNK_ROWS = 2_000
+EMITTED_EVENTS_KEPT_PER_TYPE = 10
+# The pruner holds the write lock at most 1 / (1 + REST_PER_CHUNK) of the time while it runs.
+REST_PER_CHUNK = 3.0
+MIN_REST_S = 0.001
+# Statuses of rows nothing will change again (personapulse.store.jobs, services.outbound).
+FINISHED_JOB_STATUSES = ("succeeded", "failed")
+FINISHED_DELIVERY_STATUSES = ("delivered", "failed")
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long each kind of bookkeeping row is kept, in milliseconds (0: forever)."""
+
+    idempotency_keys_ms: int = 24 * HOUR_MS
+    data_quality_ms: int = 90 * DAY_MS
+    jobs_ms: int = 30 * DAY_MS
+    deliveries_ms: int = 30 * DAY_MS
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> RetentionPolicy:
+        """Read ``IDEMPOTENCY_KEY_TTL_HOURS``, ``DATA_QUALITY_RETENTION_DAYS``,
+        ``JOB_RETENTION_DAYS`` and ``DELIVERY_RETENTION_DAYS`` (missing ones keep the defaults)."""
+        default = cls()
+
+        def span(name: str, unit_ms: int, fallback: int) -> int:
+            raw = settings.get(name)
+            if raw is None:
+                return fallback
+            value = float(raw)
+            if value < 0:
+                raise ValueError(f"{name} must be 0 (keep forever) or more, got {raw!r}")
+            return int(value * unit_ms)
+
+        return cls(
+            idempotency_keys_ms=span(
+                "IDEMPOTENCY_KEY_TTL_HOURS", HOUR_MS, default.idempotency_keys_ms
+            ),
+            data_quality_ms=span("DATA_QUALITY_RETENTION_DAYS", DAY_MS, default.data_quality_ms),
+            jobs_ms=span("JOB_RETENTION_DAYS", DAY_MS, default.jobs_ms),
+            deliveries_ms=span("DELIVERY_RETENTION_DAYS", DAY_MS, default.deliveries_ms),
+        )
+
+
+def _delete_in_chunks(
+    engine: Engine,
+    table: Table,
+    condition: ColumnElement[bool],
+    chunk_rows: int,
+    rest_per_chunk: float,
+) -> int:
+    """Delete the rows of ``table`` matching ``condition``, ``chunk_rows`` per transaction."""
+    key = tuple_(*table.primary_key.columns)
+    deleted = 0
+    while True:
+        started = time.monotonic()
+        with write_transaction(engine) as conn:
+            doomed = select(*table.primary_key.columns).where(condition).limit(chunk_rows)
+            removed = conn.execute(delete(table).where(key.in_(doomed))).rowcount
+        deleted += removed
+        if removed < chunk_rows:
+            return deleted
+        if rest_per_chunk:
+            time.sleep(max(MIN_REST_S, (time.monotonic() - started) * rest_per_chunk))
+
+
+def _emitted_events_condition(engine: Engine, cutoff_ms: int) -> ColumnElement[bool] | None:
+    """Older than ``cutoff_ms`` and not among the newest few of their type."""
+    clauses = []
+    with read_connection(engine) as conn:
+        event_types = conn.execute(select(emitted_events.c.event_type).distinct()).scalars().all()
+        for event_type in event_types:
+            # The oldest sample kept: the type's Nth newest (ix_emitted_events_type walks to it).
+            oldest_sample_ms = conn.execute(
+                select(emitted_events.c.created_ms)
+                .where(emitted_events.c.event_type == event_type)
+                .order_by(emitted_events.c.created_ms.desc())
+                .offset(EMITTED_EVENTS_KEPT_PER_TYPE - 1)
+                .limit(1)
+            ).scalar()
+            if oldest_sample_ms is not None:  # fewer than N of this type: all are kept
+                clauses.append(
+                    (emitted_events.c.event_type == event_type)
+                    & (emitted_events.c.created_ms < min(cutoff_ms, oldest_sample_ms))
+                )
+    return or_(*clauses) if clauses else None
+
+
+def prune(
+    engine: Engine,
+    policy: RetentionPolicy,
+    *,
+    now_ms: int,
+    chunk_rows: int = CHUNK_ROWS,
+    rest_per_chunk: float = REST_PER_CHUNK,
+) -> dict[str, int]:
+    """Delete the bookkeeping rows older than ``policy`` allows; return rows deleted per table.
+
+    Every table of the policy appears in the answer (0 when nothing was due, or kept forever).
+    """
+
+    def delete_where(table: Table, condition: ColumnElement[bool]) -> int:
+        return _delete_in_chunks(engine, table, condition, chunk_rows, rest_per_chunk)
+
+    deleted = dict.fromkeys(
+        (
+            "idempotency_keys",
+            "ingest_counts",
+            "ingest_log",
+            "jobs",
+            "outbox",
+            "slack_outbox",
+            "delivery_log",
+            "emitted_events",
+        ),
+        0,
+    )
+    if policy.idempotency_keys_ms:
+        cutoff = now_ms - policy.idempotency_keys_ms
+        deleted["idempotency_keys"] = delete_where(
+            idempotency_keys, idempotency_keys.c.created_ms < cutoff
+        )
+    if policy.data_quality_ms:
+        cutoff = now_ms - policy.data_quality_ms
+        deleted["ingest_counts"] = delete_where(ingest_counts, ingest_counts.c.bucket_ms < cutoff)
+        deleted["ingest_log"] = delete_where(ingest_log, ingest_log.c.received_ms < cutoff)
+    if policy.jobs_ms:
+        cutoff = now_ms - policy.jobs_ms
+        deleted["jobs"] = delete_where(
+            jobs, jobs.c.status.in_(FINISHED_JOB_STATUSES) & (jobs.c.created_ms < cutoff)
+        )
+    if policy.deliveries_ms:
+        cutoff = now_ms - policy.deliveries_ms
+        # A finished delivery's next_attempt_ms is when its last attempt was due.
+        for table in (outbox, slack_outbox):
+            deleted[table.name] = delete_where(
+                table,
+                table.c.status.in_(FINISHED_DELIVERY_STATUSES) & (table.c.next_attempt_ms < cutoff),
+            )
+        deleted["delivery_log"] = delete_where(delivery_log, delivery_log.c.at_ms < cutoff)
+        condition = _emitted_events_condition(engine, cutoff)
+        if condition is not None:
+            deleted["emitted_events"] = delete_where(emitted_events, condition)
+    return deleted
