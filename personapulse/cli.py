@@ -688,7 +688,12 @@ def worker(settings: dict, once: bool) -> None:
     import personapulse.services.airtable  # noqa: F401  (registers the Airtable sync job)
     import personapulse.services.personas  # noqa: F401  (registers the refresh job)
     from personapulse.services.worker import BackgroundWorker
+    from personapulse.store.retention import RetentionPolicy
 
+    try:
+        RetentionPolicy.from_settings(settings)  # refused here, not by the hourly job
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     # The same rounds as the web workers' thread: orphaned jobs re-queued, exhausted ones failed,
     # the refresh and retention schedules, deliveries, then one job.
     store = _store(settings)

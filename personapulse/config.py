@@ -65,6 +65,8 @@ DEFAULTS: dict[str, Any] = {
     "DATA_QUALITY_RETENTION_DAYS": 90.0,
     "JOB_RETENTION_DAYS": 30.0,
     "DELIVERY_RETENTION_DAYS": 30.0,
+    # Persona versions whose per-person assignments are kept, the current one included (0: all).
+    "ASSIGNMENT_VERSIONS_KEPT": 3,
     "PRUNE_EVERY_HOURS": 1.0,
     # Log lines pseudonymise emails with HMAC-SHA256 under this key (else they are masked).
     "PII_KEY": None,

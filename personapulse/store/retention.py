@@ -10,6 +10,10 @@ journeys) are never touched here. What is pruned, and after how long (settings; 
   report looks back at most that far.
 - finished ``jobs`` (succeeded or failed) after ``JOB_RETENTION_DAYS`` (30); queued and running jobs
   never.
+- ``assignments`` of all but the newest ``ASSIGNMENT_VERSIONS_KEPT`` (3) persona versions, the
+  current one always included: a refresh writes every person's assignment under its new version and
+  nothing reads a superseded version's (a daily refresh of 1,000,000 people added 1,000,000 rows a
+  day). The versions themselves, their personas, shifts and cards stay.
 - delivered or failed rows of ``outbox`` and ``slack_outbox``, and ``delivery_log``, after
   ``DELIVERY_RETENTION_DAYS`` (30); pending deliveries never. ``emitted_events`` too, except the
   newest :data:`EMITTED_EVENTS_KEPT_PER_TYPE` of each type (the samples a Zapier or n8n user sees
@@ -33,6 +37,7 @@ from sqlalchemy import ColumnElement, Engine, Table, delete, or_, select, tuple_
 
 from personapulse.store.engine import read_connection, write_transaction
 from personapulse.store.schema import (
+    assignments,
     delivery_log,
     emitted_events,
     idempotency_keys,
@@ -40,6 +45,7 @@ from personapulse.store.schema import (
     ingest_log,
     jobs,
     outbox,
+    persona_versions,
     slack_outbox,
 )
 
@@ -63,11 +69,14 @@ class RetentionPolicy:
     data_quality_ms: int = 90 * DAY_MS
     jobs_ms: int = 30 * DAY_MS
     deliveries_ms: int = 30 * DAY_MS
+    # Persona versions whose assignments are kept, the current one included (0: all).
+    assignment_versions: int = 3
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RetentionPolicy:
         """Read ``IDEMPOTENCY_KEY_TTL_HOURS``, ``DATA_QUALITY_RETENTION_DAYS``,
-        ``JOB_RETENTION_DAYS`` and ``DELIVERY_RETENTION_DAYS`` (missing ones keep the defaults)."""
+        ``JOB_RETENTION_DAYS``, ``DELIVERY_RETENTION_DAYS`` and ``ASSIGNMENT_VERSIONS_KEPT``
+        (missing ones keep the defaults)."""
         default = cls()
 
         def span(name: str, unit_ms: int, fallback: int) -> int:
@@ -86,6 +95,9 @@ class RetentionPolicy:
             data_quality_ms=span("DATA_QUALITY_RETENTION_DAYS", DAY_MS, default.data_quality_ms),
             jobs_ms=span("JOB_RETENTION_DAYS", DAY_MS, default.jobs_ms),
             deliveries_ms=span("DELIVERY_RETENTION_DAYS", DAY_MS, default.deliveries_ms),
+            assignment_versions=int(
+                span("ASSIGNMENT_VERSIONS_KEPT", 1, default.assignment_versions)
+            ),
         )
 
 
@@ -133,6 +145,19 @@ def _emitted_events_condition(engine: Engine, cutoff_ms: int) -> ColumnElement[b
     return or_(*clauses) if clauses else None
 
 
+def _superseded_versions(engine: Engine, kept: int) -> list[str]:
+    """Ids of the persona versions past the newest ``kept`` (never the current one)."""
+    with read_connection(engine) as conn:
+        return list(
+            conn.execute(
+                select(persona_versions.c.id)
+                .where(persona_versions.c.status != "current")
+                .order_by(persona_versions.c.seq.desc())
+                .offset(max(kept - 1, 0))
+            ).scalars()
+        )
+
+
 def prune(
     engine: Engine,
     policy: RetentionPolicy,
@@ -159,6 +184,7 @@ def prune(
             "slack_outbox",
             "delivery_log",
             "emitted_events",
+            "assignments",
         ),
         0,
     )
@@ -188,4 +214,9 @@ def prune(
         condition = _emitted_events_condition(engine, cutoff)
         if condition is not None:
             deleted["emitted_events"] = delete_where(emitted_events, condition)
+    if policy.assignment_versions:
+        for version_id in _superseded_versions(engine, policy.assignment_versions):
+            deleted["assignments"] += delete_where(
+                assignments, assignments.c.version_id == version_id
+            )
     return deleted

@@ -10,6 +10,7 @@ from personapulse.services.worker import PRUNE_JOB, run_one, schedule_pruning
 from personapulse.store import write_transaction
 from personapulse.store.retention import DAY_MS, HOUR_MS, RetentionPolicy, prune
 from personapulse.store.schema import (
+    assignments,
     delivery_log,
     emitted_events,
     events,
@@ -18,6 +19,7 @@ from personapulse.store.schema import (
     ingest_log,
     jobs,
     outbox,
+    persona_versions,
     slack_outbox,
 )
 
@@ -166,6 +168,7 @@ def test_rows_past_their_retention_go_and_the_others_stay(filled):
         "slack_outbox": 2,
         "delivery_log": 2,
         "emitted_events": 2 + 1,
+        "assignments": 0,
     }
     assert _count(store, idempotency_keys) == 1
     assert _count(store, ingest_counts, ingest_counts.c.bucket_ms == NEW_HISTORY) == 1
@@ -186,9 +189,61 @@ def test_rows_past_their_retention_go_and_the_others_stay(filled):
 
 
 def test_zero_keeps_forever(filled):
-    forever = RetentionPolicy(idempotency_keys_ms=0, data_quality_ms=0, jobs_ms=0, deliveries_ms=0)
+    forever = RetentionPolicy(
+        idempotency_keys_ms=0, data_quality_ms=0, jobs_ms=0, deliveries_ms=0, assignment_versions=0
+    )
     assert set(prune(filled.engine, forever, now_ms=NOW).values()) == {0}
     assert _count(filled, idempotency_keys) == 3
+
+
+def _versions(store, count: int) -> None:
+    """``count`` persona versions (the newest current), two people assigned in each."""
+    blank = {"reliable": True, "k": 2, "method": "gmm", "gate": "{}", "candidates": "[]",
+             "provenance": "{}", "model_state": "{}", "appeared": "[]", "vanished": "[]"}  # fmt: skip
+    _insert(
+        store,
+        persona_versions,
+        [
+            {
+                **blank,
+                "id": f"v{seq}",
+                "seq": seq,
+                "created_ms": seq,
+                "status": "current" if seq == count else "superseded",
+            }  # fmt: skip
+            for seq in range(1, count + 1)
+        ],
+    )
+    _insert(
+        store,
+        assignments,
+        [
+            {
+                "version_id": f"v{seq}",
+                "person_id": person,
+                "persona_id": "p1",
+                "probability": 0.9,
+                "probabilities": "{}",
+            }  # fmt: skip
+            for seq in range(1, count + 1)
+            for person in ("u1", "u2")
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("kept", "versions_left"),
+    [(3, ["v3", "v4", "v5"]), (1, ["v5"]), (0, ["v1", "v2", "v3", "v4", "v5"])],
+)
+def test_assignments_of_old_persona_versions_go(store, kept, versions_left):
+    _versions(store, 5)
+    policy = RetentionPolicy(assignment_versions=kept)
+    deleted = prune(store.engine, policy, now_ms=NOW)["assignments"]
+    with store.engine.connect() as conn:
+        left = sorted(set(conn.execute(select(assignments.c.version_id)).scalars()))
+    assert left == versions_left
+    assert deleted == 2 * (5 - len(versions_left))
+    assert _count(store, persona_versions) == 5, "the versions themselves stay"
 
 
 def test_large_deletes_go_in_chunks(store):
@@ -215,10 +270,18 @@ def test_the_policy_comes_from_the_settings():
     )
     assert policy == RetentionPolicy(
         idempotency_keys_ms=48 * HOUR_MS, data_quality_ms=0, jobs_ms=7 * DAY_MS,
-        deliveries_ms=30 * DAY_MS,
+        deliveries_ms=30 * DAY_MS, assignment_versions=3,
     )  # fmt: skip
+    assert RetentionPolicy.from_settings({"ASSIGNMENT_VERSIONS_KEPT": "1"}).assignment_versions == 1
     with pytest.raises(ValueError, match="JOB_RETENTION_DAYS"):
         RetentionPolicy.from_settings({"JOB_RETENTION_DAYS": -1})
+
+
+def test_a_negative_retention_stops_the_service_from_starting(database_url):
+    from webhooks import create_app
+
+    with pytest.raises(ValueError, match="DELIVERY_RETENTION_DAYS"):
+        create_app({"DATABASE_URL": database_url, "DELIVERY_RETENTION_DAYS": -3})
 
 
 def test_an_expired_idempotency_key_can_be_used_again(client, auth, store):
@@ -276,3 +339,39 @@ def test_the_worker_command_runs_the_schedules_of_the_web_workers(store):
     assert result.exit_code == 0, result.output
     assert f"{PRUNE_JOB}: succeeded" in result.output
     assert _count(store, ingest_log) == 0
+
+
+def test_after_real_refreshes_only_old_versions_lose_their_assignments(database_url):
+    from personapulse.config import load_settings
+    from personapulse.demo import DemoConfig
+    from personapulse.services import personas as persona_service
+    from personapulse.services.demo_load import load_demo
+    from personapulse.store import Store
+
+    store = Store(database_url)
+    try:
+        store.migrate()
+        load_demo(
+            store, DemoConfig(users=200, seed=3), load_settings({"INCREMENTAL_UPDATES": False})
+        )
+        versions = [
+            persona_service.refresh(store, {"k_max": 4, "bootstrap": 2})["version_id"]
+            for _ in range(3)
+        ]
+        page, _ = persona_service.assignments_page(store.engine, limit=10_000)
+        before = {row["user_id"]: row["persona_id"] for row in page}
+
+        deleted = prune(store.engine, RetentionPolicy(assignment_versions=1), now_ms=NOW)
+        assert deleted["assignments"] == 2 * len(before)
+        with store.engine.connect() as conn:
+            left = set(conn.execute(select(assignments.c.version_id)).scalars())
+        assert left == {versions[-1]}
+        page, _ = persona_service.assignments_page(store.engine, limit=10_000)
+        assert {row["user_id"]: row["persona_id"] for row in page} == before
+        someone = next(iter(before))
+        assert (
+            persona_service.stored_assignment(store.engine, someone)["persona_id"]
+            == (before[someone])
+        )
+    finally:
+        store.dispose()
