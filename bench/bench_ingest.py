@@ -7,7 +7,7 @@
    connections taken by the worker holding fewest (``BalancedThreadWorker``). Before that, wrk's
    connections, opened at once, sometimes all landed on one worker, halving a round of either server
    (the bare one measured 1,633 and 4,028 requests/s in two rounds of one run); the ratio still
-   compares each server's best round, and the medians are reported.
+   compares each server's best round; the medians and each round's ratio are reported.
 2. Batch ingest: 10,000-event Segment batches through HTTP into SQLite, from one sender and from two
    at once (one per worker, as parallel n8n / import runs send). Goal: >= 50,000 events/s.
    Also the same batches through the service layer in-process, to show what HTTP costs.
@@ -242,6 +242,12 @@ def main() -> None:
             "personapulse": real_summary,
             "ratio": round(real_summary["best_rps"] / bare_summary["best_rps"], 3),
             "ratio_of_medians": round(real_summary["median_rps"] / bare_summary["median_rps"], 3),
+            # Each round of PersonaPulse against the bare round just before it: how far the
+            # machine's drift moves the ratio between rounds of one run.
+            "round_ratios": [
+                round(real["rps"] / bare["rps"], 3)
+                for bare, real in zip(bare_runs, real_runs, strict=True)
+            ],
             "goal_ratio": 0.5,
             "personapulse_p50_ms": statistics.median(r["p50_ms"] for r in real_runs),
             "personapulse_p99_ms": statistics.median(r["p99_ms"] for r in real_runs),

@@ -1,7 +1,8 @@
-"""Retention: the store's bookkeeping tables are pruned by age, so they grow with time, not traffic.
+"""Retention: the store's bookkeeping rows are pruned, so the tables grow with time, not traffic.
 
-Data (events, users, reviews, conversations) and derived state (persona versions, assignments,
-journeys) are never touched here. What is pruned, and after how long (settings; 0 keeps forever):
+Data (events, users, reviews, conversations) and the state the service serves (persona versions and
+their personas, shifts and cards, the newest versions' assignments, journeys) are never touched
+here. What is pruned, and when (settings; 0 keeps forever):
 
 - ``idempotency_keys`` after ``IDEMPOTENCY_KEY_TTL_HOURS`` (24): a sender retrying with the same
   Idempotency-Key within that time gets the first answer again; later, the items themselves are still
@@ -11,9 +12,8 @@ journeys) are never touched here. What is pruned, and after how long (settings; 
 - finished ``jobs`` (succeeded or failed) after ``JOB_RETENTION_DAYS`` (30); queued and running jobs
   never.
 - ``assignments`` of all but the newest ``ASSIGNMENT_VERSIONS_KEPT`` (3) persona versions, the
-  current one always included: a refresh writes every person's assignment under its new version and
-  nothing reads a superseded version's (a daily refresh of 1,000,000 people added 1,000,000 rows a
-  day). The versions themselves, their personas, shifts and cards stay.
+  current one always included: a refresh writes every person's assignment under its new version (a
+  row per person scored, every refresh) and nothing reads a superseded version's.
 - delivered or failed rows of ``outbox`` and ``slack_outbox``, and ``delivery_log``, after
   ``DELIVERY_RETENTION_DAYS`` (30); pending deliveries never. ``emitted_events`` too, except the
   newest :data:`EMITTED_EVENTS_KEPT_PER_TYPE` of each type (the samples a Zapier or n8n user sees
