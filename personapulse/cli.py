@@ -103,10 +103,12 @@ def migrate(settings: dict) -> None:
 
 
 @main.command()
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 @click.pass_obj
-def prune(settings: dict) -> None:
+def prune(settings: dict, dry_run: bool) -> None:
     """Delete bookkeeping rows past their retention (idempotency keys, ingest history, finished
-    jobs and deliveries; see the *_RETENTION_* settings). Data and personas are never pruned."""
+    jobs and deliveries, old versions' assignments; see README, Configuration). Data, persona
+    versions and personas are never pruned."""
     from personapulse.store import now_ms
     from personapulse.store.retention import RetentionPolicy
     from personapulse.store.retention import prune as prune_store
@@ -117,11 +119,11 @@ def prune(settings: dict) -> None:
         raise click.ClickException(str(exc)) from exc
     store = _store(settings)
     try:
-        deleted = prune_store(store.engine, policy, now_ms=now_ms())
+        deleted = prune_store(store.engine, policy, now_ms=now_ms(), dry_run=dry_run)
     finally:
         store.dispose()
     for table, count in deleted.items():
-        click.echo(f"{table}: {count} deleted")
+        click.echo(f"{table}: {count} {'to delete' if dry_run else 'deleted'}")
 
 
 # --- ingestion ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, delete, or_, select, tuple_
+from sqlalchemy import ColumnElement, Engine, Table, delete, func, or_, select, tuple_
 
 from personapulse.store.engine import read_connection, write_transaction
 from personapulse.store.schema import (
@@ -165,13 +165,20 @@ def prune(
     now_ms: int,
     chunk_rows: int = CHUNK_ROWS,
     rest_per_chunk: float = REST_PER_CHUNK,
+    dry_run: bool = False,
 ) -> dict[str, int]:
     """Delete the bookkeeping rows older than ``policy`` allows; return rows deleted per table.
 
     Every table of the policy appears in the answer (0 when nothing was due, or kept forever).
+    With ``dry_run``, nothing is deleted and the answer counts the rows that would be.
     """
 
     def delete_where(table: Table, condition: ColumnElement[bool]) -> int:
+        if dry_run:
+            with read_connection(engine) as conn:
+                return conn.execute(
+                    select(func.count()).select_from(table).where(condition)
+                ).scalar_one()
         return _delete_in_chunks(engine, table, condition, chunk_rows, rest_per_chunk)
 
     deleted = dict.fromkeys(

@@ -188,6 +188,12 @@ def test_rows_past_their_retention_go_and_the_others_stay(filled):
     assert set(prune(store.engine, POLICY, now_ms=NOW).values()) == {0}
 
 
+def test_a_dry_run_counts_what_a_run_deletes(filled):
+    counted = prune(filled.engine, POLICY, now_ms=NOW, dry_run=True)
+    assert prune(filled.engine, POLICY, now_ms=NOW) == counted
+    assert sum(counted.values()) > 0
+
+
 def test_zero_keeps_forever(filled):
     forever = RetentionPolicy(
         idempotency_keys_ms=0, data_quality_ms=0, jobs_ms=0, deliveries_ms=0, assignment_versions=0
@@ -321,9 +327,12 @@ def test_the_cli_prunes_and_says_what_went(store):
     from personapulse.cli import main
 
     _insert(store, ingest_log, _log(1_000, 2_000))
-    result = CliRunner().invoke(
-        main, ["--database-url", store.engine.url.render_as_string(hide_password=False), "prune"]
-    )
+    url = store.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["--database-url", url, "prune", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "ingest_log: 2 to delete" in result.output
+    assert _count(store, ingest_log) == 2, "a dry run deletes nothing"
+    result = CliRunner().invoke(main, ["--database-url", url, "prune"])
     assert result.exit_code == 0, result.output
     assert "ingest_log: 2 deleted" in result.output
     assert _count(store, ingest_log) == 0
