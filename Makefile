@@ -85,6 +85,7 @@ bench: setup
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_prune.py
+	$(BIN)/python bench/bench_data_quality.py
 	$(BIN)/python bench/bench_parsers.py
 	$(BIN)/python bench/bench_personas.py
 	$(BIN)/python bench/eval_wholesale.py
