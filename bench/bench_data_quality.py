@@ -27,7 +27,7 @@ from sqlalchemy import text  # noqa: E402
 from personapulse.config import load_settings  # noqa: E402
 from personapulse.services.ingestion import ingest, parse  # noqa: E402
 from personapulse.store import Store  # noqa: E402
-from personapulse.store.quality import _FLAGS, FLAGGED_COUNTS_SQL, data_quality_report  # noqa: E402
+from personapulse.store.quality import FLAG_PARAMETERS, FLAGGED_COUNTS_SQL, data_quality_report  # noqa: E402
 
 # Until revision 0009: one count, so one pass over the events table, per kind of flag.
 PER_FLAG_SQL = "SELECT COUNT(*) FROM events WHERE (flags & :flag) != 0"
@@ -81,11 +81,11 @@ def main() -> None:
         def old_counts():
             return tuple(
                 conn.execute(text(PER_FLAG_SQL), {"flag": flag}).scalar()
-                for flag in _FLAGS.values()
+                for flag in FLAG_PARAMETERS.values()
             )
 
         def new_counts():
-            return tuple(conn.execute(text(FLAGGED_COUNTS_SQL), _FLAGS).one())
+            return tuple(conn.execute(text(FLAGGED_COUNTS_SQL), FLAG_PARAMETERS).one())
 
         old_seconds, old = _timed(old_counts)
         new_seconds, new = _timed(new_counts)
@@ -96,7 +96,7 @@ def main() -> None:
         json.dumps(
             {
                 "events": report["events"]["total"],
-                "flagged_counts": dict(zip(_FLAGS, new, strict=True)),
+                "flagged_counts": dict(zip(FLAG_PARAMETERS, new, strict=True)),
                 "per_flag_scans_ms": round(old_seconds * 1000, 1),
                 "flagged_index_ms": round(new_seconds * 1000, 1),
                 "speedup": round(old_seconds / new_seconds, 1),

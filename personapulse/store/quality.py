@@ -31,7 +31,7 @@ FLAGGED_COUNTS_SQL = """
            SUM(CASE WHEN (flags & :future) != 0 THEN 1 ELSE 0 END),
            SUM(CASE WHEN (flags & :ancient) != 0 THEN 1 ELSE 0 END)
     FROM events WHERE flags != 0"""
-_FLAGS = {
+FLAG_PARAMETERS = {
     "missing": FLAG_MISSING_TIMESTAMP,
     "future": FLAG_FUTURE_TIMESTAMP,
     "ancient": FLAG_ANCIENT_TIMESTAMP,
@@ -86,7 +86,8 @@ def data_quality_report(engine: Engine, *, days: int = 30, at_ms: int | None = N
     with read_connection(engine) as conn:
         events_total = _scalar(conn, "SELECT COUNT(*) FROM events")
         missing_ts, future_ts, ancient_ts = (
-            int(count or 0) for count in conn.execute(text(FLAGGED_COUNTS_SQL), _FLAGS).one()
+            int(count or 0)
+            for count in conn.execute(text(FLAGGED_COUNTS_SQL), FLAG_PARAMETERS).one()
         )
         unknown_users = _scalar(
             conn,
