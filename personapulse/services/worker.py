@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from personapulse.store import Store, now_ms
 from personapulse.store import broker as job_queue
+from personapulse.store.retention import HOUR_MS, RetentionPolicy, prune
 
 
 def deliver_due(store: Store, settings: dict) -> int:
@@ -78,8 +79,6 @@ PRUNE_JOB = "maintenance.prune"
 @job_handler(PRUNE_JOB)
 def _prune_job(store: Store, _params: dict, settings: dict) -> dict:
     """Delete the bookkeeping rows past their retention (personapulse/store/retention.py)."""
-    from personapulse.store.retention import RetentionPolicy, prune
-
     deleted = prune(store.engine, RetentionPolicy.from_settings(settings), now_ms=now_ms())
     if any(deleted.values()):
         log.info("pruned %s", ", ".join(f"{n} {table}" for table, n in deleted.items() if n))
@@ -91,7 +90,7 @@ def schedule_pruning(store: Store, settings: dict) -> dict | None:
     hours = float(settings.get("PRUNE_EVERY_HOURS") or 0)
     if hours <= 0:
         return None
-    return job_queue.enqueue_if_due(store.engine, PRUNE_JOB, int(hours * 3_600_000))
+    return job_queue.enqueue_if_due(store.engine, PRUNE_JOB, int(hours * HOUR_MS))
 
 
 def schedule_rescoring(store: Store) -> dict | None:

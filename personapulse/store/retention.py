@@ -35,7 +35,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Table, delete, func, or_, select, tuple_
 
+from personapulse.config import DEFAULTS
 from personapulse.store.engine import read_connection, write_transaction
+from personapulse.store.jobs import FAILED, SUCCEEDED
 from personapulse.store.schema import (
     assignments,
     delivery_log,
@@ -56,48 +58,43 @@ EMITTED_EVENTS_KEPT_PER_TYPE = 10
 # The pruner holds the write lock at most 1 / (1 + REST_PER_CHUNK) of the time while it runs.
 REST_PER_CHUNK = 3.0
 MIN_REST_S = 0.001
-# Statuses of rows nothing will change again (personapulse.store.jobs, services.outbound).
-FINISHED_JOB_STATUSES = ("succeeded", "failed")
+# Statuses of rows nothing will change again. The outboxes' (services.outbound's DELIVERED and
+# FAILED) are spelled here: the store does not import the services.
+FINISHED_JOB_STATUSES = (SUCCEEDED, FAILED)
 FINISHED_DELIVERY_STATUSES = ("delivered", "failed")
+
+
+def _setting(settings: Mapping[str, Any], name: str) -> float:
+    """A retention setting (config.DEFAULTS when missing); 0 or more."""
+    raw = settings.get(name, DEFAULTS[name])
+    value = float(raw)
+    if value < 0:
+        raise ValueError(f"{name} must be 0 (keep forever) or more, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
 class RetentionPolicy:
-    """How long each kind of bookkeeping row is kept, in milliseconds (0: forever)."""
+    """How long each kind of bookkeeping row is kept, in milliseconds (0: forever); the defaults
+    are config.DEFAULTS'."""
 
-    idempotency_keys_ms: int = 24 * HOUR_MS
-    data_quality_ms: int = 90 * DAY_MS
-    jobs_ms: int = 30 * DAY_MS
-    deliveries_ms: int = 30 * DAY_MS
+    idempotency_keys_ms: int = int(DEFAULTS["IDEMPOTENCY_KEY_TTL_HOURS"] * HOUR_MS)
+    data_quality_ms: int = int(DEFAULTS["DATA_QUALITY_RETENTION_DAYS"] * DAY_MS)
+    jobs_ms: int = int(DEFAULTS["JOB_RETENTION_DAYS"] * DAY_MS)
+    deliveries_ms: int = int(DEFAULTS["DELIVERY_RETENTION_DAYS"] * DAY_MS)
     # Persona versions whose assignments are kept, the current one included (0: all).
-    assignment_versions: int = 3
+    assignment_versions: int = DEFAULTS["ASSIGNMENT_VERSIONS_KEPT"]
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RetentionPolicy:
         """Read ``IDEMPOTENCY_KEY_TTL_HOURS``, ``DATA_QUALITY_RETENTION_DAYS``,
-        ``JOB_RETENTION_DAYS``, ``DELIVERY_RETENTION_DAYS`` and ``ASSIGNMENT_VERSIONS_KEPT``
-        (missing ones keep the defaults)."""
-        default = cls()
-
-        def span(name: str, unit_ms: int, fallback: int) -> int:
-            raw = settings.get(name)
-            if raw is None:
-                return fallback
-            value = float(raw)
-            if value < 0:
-                raise ValueError(f"{name} must be 0 (keep forever) or more, got {raw!r}")
-            return int(value * unit_ms)
-
+        ``JOB_RETENTION_DAYS``, ``DELIVERY_RETENTION_DAYS`` and ``ASSIGNMENT_VERSIONS_KEPT``."""
         return cls(
-            idempotency_keys_ms=span(
-                "IDEMPOTENCY_KEY_TTL_HOURS", HOUR_MS, default.idempotency_keys_ms
-            ),
-            data_quality_ms=span("DATA_QUALITY_RETENTION_DAYS", DAY_MS, default.data_quality_ms),
-            jobs_ms=span("JOB_RETENTION_DAYS", DAY_MS, default.jobs_ms),
-            deliveries_ms=span("DELIVERY_RETENTION_DAYS", DAY_MS, default.deliveries_ms),
-            assignment_versions=int(
-                span("ASSIGNMENT_VERSIONS_KEPT", 1, default.assignment_versions)
-            ),
+            idempotency_keys_ms=int(_setting(settings, "IDEMPOTENCY_KEY_TTL_HOURS") * HOUR_MS),
+            data_quality_ms=int(_setting(settings, "DATA_QUALITY_RETENTION_DAYS") * DAY_MS),
+            jobs_ms=int(_setting(settings, "JOB_RETENTION_DAYS") * DAY_MS),
+            deliveries_ms=int(_setting(settings, "DELIVERY_RETENTION_DAYS") * DAY_MS),
+            assignment_versions=int(_setting(settings, "ASSIGNMENT_VERSIONS_KEPT")),
         )
 
 

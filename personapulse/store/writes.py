@@ -595,39 +595,41 @@ FIELD_SET_SAMPLE_SECONDS = 10.0
 class _RequestSampler:
     """Which single-item requests are logged (a process's own count; see above)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._since_logged: dict[tuple[str, str], tuple[float, int]] = {}
+        self._since_logged: dict[tuple[str, str, str], tuple[float, int]] = {}
 
-    def weight(self, kind: str, source: str) -> int:
-        """How many single-item requests this one's field sets stand for; 0: not logged."""
+    def weight(self, what: str, kind: str, source: str) -> int:
+        """How many single-item requests this one's ``what`` (field sets, reject reasons) stands
+        for; 0: not logged."""
+        key = (what, kind, source)
         now = self._clock()
         with self._lock:
-            logged_at, skipped = self._since_logged.get((kind, source), (-math.inf, 0))
+            logged_at, skipped = self._since_logged.get(key, (-math.inf, 0))
             if now - logged_at < FIELD_SET_SAMPLE_SECONDS:
-                self._since_logged[(kind, source)] = (logged_at, skipped + 1)
+                self._since_logged[key] = (logged_at, skipped + 1)
                 return 0
-            self._since_logged[(kind, source)] = (now, 0)
+            self._since_logged[key] = (now, 0)
             return skipped + 1
 
 
 # The clock new samplers read (tests move their own).
 _sampler_clock: Callable[[], float] = time.monotonic
-_samplers_lock = threading.Lock()
+_sampler_lock = threading.Lock()
 
 
-def _samplers(conn: Connection) -> tuple[_RequestSampler, _RequestSampler]:
-    """The field-set and rejection samplers of this process for ``conn``'s database."""
+def _sampler(conn: Connection) -> _RequestSampler:
+    """This process's sampler for ``conn``'s database."""
     engine = conn.engine
-    samplers = getattr(engine, "info_ingest_samplers", None)
-    if samplers is None:
-        with _samplers_lock:
-            samplers = getattr(engine, "info_ingest_samplers", None)
-            if samplers is None:
-                samplers = (_RequestSampler(_sampler_clock), _RequestSampler(_sampler_clock))
-                engine.info_ingest_samplers = samplers  # type: ignore[attr-defined]
-    return samplers
+    sampler = getattr(engine, "info_ingest_sampler", None)
+    if sampler is None:
+        with _sampler_lock:
+            sampler = getattr(engine, "info_ingest_sampler", None)
+            if sampler is None:
+                sampler = _RequestSampler(_sampler_clock)
+                engine.info_ingest_sampler = sampler  # type: ignore[attr-defined]
+    return sampler
 
 
 def _scaled(field_sets: dict[str, dict[str, int]], factor: int) -> dict[str, dict[str, int]]:
@@ -677,12 +679,12 @@ def log_ingest(
         ],
     )
     if item_count + rejected == 1:
-        field_set_sampler, rejection_sampler = _samplers(conn)
+        sampler = _sampler(conn)
         if field_sets:
-            weight = field_set_sampler.weight(kind, source)
+            weight = sampler.weight("field_sets", kind, source)
             field_sets = _scaled(field_sets, weight) if weight else None
         if reject_reasons:
-            weight = rejection_sampler.weight(kind, source)
+            weight = sampler.weight("reject_reasons", kind, source)
             reject_reasons = (
                 Counter({reason: n * weight for reason, n in reject_reasons.items()})
                 if weight

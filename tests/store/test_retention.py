@@ -24,9 +24,8 @@ from personapulse.store.schema import (
 )
 
 NOW = 1_000 * DAY_MS
-POLICY = (
-    RetentionPolicy()
-)  # 24 h of keys, 90 days of ingest history, 30 days of jobs and deliveries
+# The defaults: 24 h of keys, 90 days of ingest history, 30 days of jobs and deliveries.
+POLICY = RetentionPolicy()
 OLD_KEY, NEW_KEY = NOW - 25 * HOUR_MS, NOW - 23 * HOUR_MS
 OLD_HISTORY, NEW_HISTORY = NOW - 91 * DAY_MS, NOW - 89 * DAY_MS
 OLD, NEW = NOW - 31 * DAY_MS, NOW - 29 * DAY_MS
