@@ -136,6 +136,7 @@ class TableReport:
     updated: int = 0
     unchanged: int = 0
     stale: int = 0  # records in Airtable that the snapshot no longer has (left in place)
+    deleted: int = 0  # only by delete_matching (erasure requests)
     write_requests: int = 0
 
 
@@ -444,6 +445,39 @@ class AirtableSync:
             spec = schema.TABLE_BY_NAME[schema.PERSONAS]
             current = self._read(spec, [spec.key_field, *HUMAN_FIELDS])
         return _human_edits(current)
+
+    def delete_matching(
+        self, table_name: str, field_name: str, matches: Callable[[str], bool]
+    ) -> SyncReport:
+        """Delete the records of ``table_name`` whose ``field_name`` value ``matches``.
+
+        For erasure requests: the push leaves records it no longer wants in place (a human may
+        have added to them), so a person's records are removed here. Every record is read, keyed
+        or not, duplicates included. Deletes in batches of 10, the most one request takes; the
+        report counts them in ``tables[name].deleted``.
+        """
+        report = SyncReport()
+        with self._collecting(report):
+            spec = schema.TABLE_BY_NAME[table_name]
+            table = self.base.table(spec.name)
+            with self._errors(f"reading {spec.name!r}", spec.name):
+                rows = table.all(fields=[field_name], page_size=100)
+            doomed = [
+                row["id"]
+                for row in rows
+                if isinstance(value := row.get("fields", {}).get(field_name), str)
+                and matches(value)
+            ]
+            table_report = TableReport()
+            size = self.api.MAX_RECORDS_PER_REQUEST
+            for start in range(0, len(doomed), size):
+                batch = doomed[start : start + size]
+                with self._errors(f"deleting {len(batch)} records of {spec.name!r}", spec.name):
+                    deleted = table.batch_delete(batch)
+                table_report.deleted += sum(1 for row in deleted if row.get("deleted"))
+                table_report.write_requests += 1
+            report.tables[table_name] = table_report
+        return report
 
     # --- pushing --------------------------------------------------------------------------
 

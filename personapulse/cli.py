@@ -126,6 +126,31 @@ def prune(settings: dict, dry_run: bool) -> None:
         click.echo(f"{table}: {count} {'to delete' if dry_run else 'deleted'}")
 
 
+@main.command()
+@click.argument("person")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def erase(settings: dict, person: str, yes: bool) -> None:
+    """Erase one person (a deletion request): their data, and their ids and words in derived data.
+
+    PERSON is any of their ids or their email. Prints what was deleted and scrubbed, as JSON.
+    """
+    from personapulse.services.erasure import erase_person
+
+    if not yes:
+        click.confirm(f"Erase everything stored of {person!r}? This cannot be undone", abort=True)
+    store = _store(settings)
+    try:
+        result = erase_person(store.engine, person, requested_by="cli", settings=settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.dispose()
+    click.echo(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    if not result.found:
+        click.echo(f"nothing stored of {person!r}", err=True)
+
+
 # --- ingestion ---------------------------------------------------------------------------------
 
 

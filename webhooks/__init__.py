@@ -70,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         assignments,
         conversations,
         dashboard,
+        erasures,
         events,
         health,
         hooks,
@@ -104,6 +105,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         recommendations,
         shifts,
         airtable,
+        erasures,
         dashboard,
     ):
         app.register_blueprint(module.bp)

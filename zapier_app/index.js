@@ -18,6 +18,7 @@ const creates = [
   require('./creates/send_event'),
   require('./creates/send_crm_conversation'),
   require('./creates/refresh_personas'),
+  require('./creates/erase_person'),
 ];
 const searches = [
   require('./searches/find_user_persona'),

@@ -26,6 +26,8 @@ from personapulse.store import Store, now_ms, read_connection, write_transaction
 from personapulse.store.schema import persona_meta, shifts
 
 SYNC_JOB = "airtable.sync"
+# After an erasure (services/erasure.py): the person's records go from Airtable, then a push.
+ERASE_JOB = "airtable.erase"
 DEFAULT_FUNNEL = ["/pricing", "Product Added", "Checkout Started", "Order Completed"]
 
 
@@ -131,3 +133,36 @@ def sync(store: Store, settings: dict, *, progress=None) -> dict[str, Any]:
 @job_handler(SYNC_JOB)
 def _sync_job(store: Store, _params: dict, settings: dict) -> dict:
     return sync(store, settings)
+
+
+def is_configured(settings: dict) -> bool:
+    return bool(settings.get("AIRTABLE_TOKEN") and settings.get("AIRTABLE_BASE_ID"))
+
+
+def erase(store: Store, settings: dict, *, salt: str, person_hashes: list[str]) -> dict[str, Any]:
+    """Delete the interview-shortlist records of an erased person, then push the scrubbed snapshot.
+
+    The person is known here only by salted hashes of their ids (``erasure.subject_hash``), so the
+    job's parameters hold no personal data. Human edits are not pulled: notes typed in Airtable are
+    the operator's text, and pulling them would bring back what the erasure scrubbed locally.
+    """
+    from airtable_sync import schema as airtable_schema
+    from personapulse.services.erasure import subject_hash
+
+    wanted = set(person_hashes)
+    with AirtableSync(config_from_settings(settings)) as client:
+        removed = client.delete_matching(
+            airtable_schema.INTERVIEW_SHORTLIST,
+            "Person ID",
+            lambda value: subject_hash(value, salt) in wanted,
+        )
+        pushed = client.push(build_snapshot(store.engine))
+    return {
+        "records_deleted": sum(t.deleted for t in removed.tables.values()),
+        "push": pushed.to_dict(),
+    }
+
+
+@job_handler(ERASE_JOB)
+def _erase_job(store: Store, params: dict, settings: dict) -> dict:
+    return erase(store, settings, salt=params["salt"], person_hashes=params["person_hashes"])

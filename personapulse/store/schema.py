@@ -500,3 +500,19 @@ journey_step_counts = Table(
     Column("step", String(1000), primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+# One row per erasure request (revision 0010): what was deleted and scrubbed, never whom. The subject
+# is a salted SHA-256 of the id asked for (personapulse.services.erasure.subject_hash).
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject_hash", String(64), nullable=False),
+    Column("salt", String(32), nullable=False),
+    Column("found", Boolean, nullable=False),
+    Column("requested_by", String(100), nullable=False),
+    Column("counts", Text, nullable=False),
+    Column("airtable_job_id", String(40)),
+    Column("created_ms", BigInteger, nullable=False),
+    Index("ix_erasures_created", "created_ms"),
+)

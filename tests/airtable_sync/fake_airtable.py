@@ -214,6 +214,8 @@ class FakeAirtable:
                 return 200, self._create_records(path[0], table, payload)
             if method == "PATCH":
                 return 200, self._update_records(path[0], table, payload)
+            if method == "DELETE":
+                return 200, self._delete_records(table, query)
         raise ApiError(404, "NOT_FOUND")
 
     def _need(self, scope: str) -> None:
@@ -415,6 +417,18 @@ class FakeAirtable:
         ]
         created = [self._new_record(table, fields) for fields in cleaned]
         return {"records": [_public(r) for r in created]}
+
+    def _delete_records(self, table: dict, query: dict[str, list[str]]) -> dict:
+        # DELETE /v0/{base}/{table}?records[]=rec…&records[]=rec… (at most 10; all or nothing).
+        ids = query.get("records[]", [])
+        if not ids or len(ids) > 10:
+            raise ApiError(422, "INVALID_REQUEST_UNKNOWN", f"{len(ids)} records: 1 to 10 at once")
+        missing = [i for i in ids if i not in table["records"]]
+        if missing:
+            raise ApiError(404, "NOT_FOUND", f"record {missing[0]} not found")
+        for record_id in ids:
+            del table["records"][record_id]
+        return {"records": [{"id": record_id, "deleted": True} for record_id in ids]}
 
     def _update_records(self, base_id: str, table: dict, payload: dict) -> dict:
         records = self._check_batch(payload)

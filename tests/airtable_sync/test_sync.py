@@ -546,3 +546,28 @@ def test_two_syncs_started_together_run_one_after_the_other(fake, make_sync):
     assert sum(len(r.log) for r in reports) == len(fake.log) - before
     first, second = sorted(reports, key=lambda r: r.started_ms)
     assert first.finished_ms <= second.started_ms
+
+
+def test_delete_matching_removes_only_matching_records_ten_at_a_time(fake, make_sync):
+    sync = make_sync()
+    sync.bootstrap()
+    sync.push(make_snapshot(shortlist_size=25))
+    doomed = {f"user-{i:05d}" for i in range(0, 24, 2)}  # 12 of the 25
+    # A record a person added by hand, without the key field, names one of them too.
+    fake.table("Interview Shortlist")["records"]["recHandMade000001"] = {
+        "id": "recHandMade000001",
+        "createdTime": "2026-01-01T00:00:00.000Z",
+        "fields": {"Person ID": "user-00000"},
+    }
+    before = len(fake.log)
+
+    report = sync.delete_matching("Interview Shortlist", "Person ID", doomed.__contains__)
+
+    deletes = [e for e in fake.log[before:] if e["method"] == "DELETE"]
+    assert [e["status"] for e in deletes] == [200, 200]  # 10 + 3
+    assert report.tables["Interview Shortlist"].deleted == 13
+    assert report.tables["Interview Shortlist"].write_requests == 2
+    left = {r["Person ID"] for r in fake.records("Interview Shortlist")}
+    assert left == {f"user-{i:05d}" for i in range(25)} - doomed
+    again = sync.delete_matching("Interview Shortlist", "Person ID", doomed.__contains__)
+    assert again.tables["Interview Shortlist"].deleted == 0 and again.write_requests == 0

@@ -22,6 +22,7 @@ import socketserver
 import subprocess
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +56,7 @@ WORKFLOW_IDS = {
     "04_event_forwarder.json": "ppLiveEvents0004",
     "05_marketing_triggers.json": "ppLiveMarketing5",
     "06_realtime_persona_assign.json": "ppLiveAssign0006",
+    "07_deletion_requests.json": "ppLiveErasure007",
 }
 
 if not (NODE24.exists() and N8N.exists()):
@@ -486,6 +488,31 @@ def test_new_lead_is_answered_with_its_persona(stack):
         timeout=60,
     )
     assert unknown.status_code == 404 and unknown.json()["persona_id"] is None
+
+
+def test_deletion_request_erases_the_person(stack):
+    person = f"n8n-erase-{uuid.uuid4().hex[:8]}"
+    event = {"type": "track", "event": "Order Completed", "userId": person, "messageId": person}
+    assert api(stack, "POST", "/v1/events", json=event).status_code == 200
+    assert api(stack, "GET", f"/v1/users/{person}").status_code == 200
+
+    answer = requests.post(
+        f"{stack['n8n']}/webhook/personapulse-erase-person", json={"person": person}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["found"] is True and answer.json()["deleted"]["events"] == 1
+    assert api(stack, "GET", f"/v1/users/{person}").status_code == 404
+    erasures = api(stack, "GET", "/v1/erasures").json()["erasures"]
+    assert erasures[0]["erasure_id"] == answer.json()["erasure_id"]
+
+    again = requests.post(
+        f"{stack['n8n']}/webhook/personapulse-erase-person", json={"user_id": person}, timeout=60
+    )
+    assert again.status_code == 200 and again.json()["found"] is False
+    refused = requests.post(
+        f"{stack['n8n']}/webhook/personapulse-erase-person", json={"name": "x"}, timeout=60
+    )
+    assert refused.status_code == 422 and refused.json()["erasure_id"] is None
 
 
 def test_forwarded_events_are_stored(stack):

@@ -68,7 +68,7 @@ def node_named(workflow: dict, name: str) -> dict:
 def test_every_workflow_matches_n8n_node_definitions(validator_ready):
     report = validate(WORKFLOW_FILES)
     assert report["n8nNodesBase"] == "2.41.1"
-    assert len(report["files"]) == 6
+    assert len(report["files"]) == len(WORKFLOW_FILES) == 7
     assert report["problems"] == []
 
 
@@ -125,6 +125,7 @@ def test_workflows_call_the_documented_endpoints(client, auth):
         ("POST", "/v1/events"),
         ("GET", "/v1/assignments"),
         ("POST", "/v1/personas/assign"),
+        ("POST", "/v1/erasures"),
     }
     assert called == expected
     assert called <= documented

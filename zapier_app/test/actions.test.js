@@ -187,6 +187,38 @@ describe('searches and the persona dropdown against the live service', () => {
   });
 });
 
+describe('erasure', () => {
+  test('Erase Person deletes a person the service stored, and a rerun finds nothing', async () => {
+    const { base_url: baseUrl, api_key: apiKey } = liveAuth();
+    const userId = unique('zap-erase');
+    const stored = await fetch(`${baseUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'X-API-Key': apiKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'track', event: 'Order Completed', userId, messageId: unique('m') }),
+    });
+    expect(stored.status).toBe(200);
+    await getJson(`/v1/users/${encodeURIComponent(userId)}`);
+
+    const result = await appTester(App.creates.erase_person.operation.perform, {
+      authData: liveAuth(),
+      inputData: { person: userId },
+    });
+    expect(result).toMatchObject({ id: result.erasure_id, found: true, events_deleted: 1 });
+    expect(result.rows_deleted).toBeGreaterThanOrEqual(2); // the event and the user's row
+    expect(keysOf(result)).toEqual(keysOf(App.creates.erase_person.operation.sample));
+    const gone = await fetch(`${baseUrl}/v1/users/${encodeURIComponent(userId)}`, {
+      headers: { 'X-API-Key': apiKey },
+    });
+    expect(gone.status).toBe(404);
+
+    const again = await appTester(App.creates.erase_person.operation.perform, {
+      authData: liveAuth(),
+      inputData: { person: userId },
+    });
+    expect(again).toMatchObject({ found: false, rows_deleted: 0 });
+  });
+});
+
 // Last: a refit while the searches above run could move users between personas.
 describe('refresh', () => {
   test('Refresh Personas queues a job the service knows', async () => {

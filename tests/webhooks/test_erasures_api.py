@@ -1,0 +1,75 @@
+"""POST / GET /v1/erasures and ``personapulse erase``: validation, scopes, the audit record."""
+
+from __future__ import annotations
+
+import orjson
+from click.testing import CliRunner
+
+from personapulse.cli import main
+from personapulse.services.erasure import subject_hash
+from personapulse.store.people import resolve_person
+
+EVENT = {
+    "type": "track",
+    "event": "Order Completed",
+    "userId": "erase-me",
+    "anonymousId": "anon-erase-me",
+    "messageId": "m-erase-1",
+    "timestamp": "2026-11-01T10:00:00Z",
+}
+
+
+def test_an_admin_erases_a_person_and_the_record_keeps_no_id(client, auth, store):
+    assert client.post("/v1/events", json=EVENT, headers=auth).status_code == 200
+    response = client.post("/v1/erasures", json={"person": "anon:anon-erase-me"}, headers=auth)
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["found"] and body["deleted"]["events"] == 1 and body["deleted"]["identities"] == 1
+    assert body["subject_hash"] == subject_hash("anon:anon-erase-me", body["salt"])
+    assert body["airtable_job_id"] is None  # Airtable is not configured here
+    assert resolve_person(store.engine, "erase-me") is None
+
+    again = client.post("/v1/erasures", json={"person": "erase-me"}, headers=auth).json
+    assert not again["found"] and again["deleted"] == {}
+    listed = client.get("/v1/erasures", headers=auth)
+    assert listed.status_code == 200
+    assert [e["erasure_id"] for e in listed.json["erasures"]] == [
+        again["erasure_id"],
+        body["erasure_id"],
+    ]
+    assert "erase-me" not in listed.get_data(as_text=True)
+
+
+def test_erasure_requests_are_validated_and_need_the_admin_scope(client, auth, make_key):
+    for payload, field in (
+        ({}, "person"),
+        ({"person": "   "}, "person"),
+        ({"person": "x", "why": 1}, "why"),
+    ):
+        response = client.post("/v1/erasures", json=payload, headers=auth)
+        assert response.status_code == 422, payload
+        assert [f["field"] for f in response.json["error"]["fields"]] == [field]
+    reader = {"X-API-Key": make_key("ingest", "read")}
+    assert client.post("/v1/erasures", json={"person": "x"}, headers=reader).status_code == 403
+    assert client.get("/v1/erasures", headers=reader).status_code == 403
+    assert client.post("/v1/erasures", data="person=x", headers=auth).status_code == 415
+
+
+def test_erasure_is_in_the_openapi_document(client):
+    paths = client.get("/openapi.json").json["paths"]
+    assert {"post", "get"} <= set(paths["/v1/erasures"])
+
+
+def test_the_cli_erases_after_asking(client, auth, database_url):
+    assert client.post("/v1/events", json=EVENT, headers=auth).status_code == 200
+    refused = CliRunner().invoke(
+        main, ["--database-url", database_url, "erase", "erase-me"], input="n\n"
+    )
+    assert refused.exit_code == 1 and "Aborted" in refused.output
+    result = CliRunner().invoke(
+        main, ["--database-url", database_url, "erase", "erase-me", "--yes"]
+    )
+    assert result.exit_code == 0, result.output
+    printed = orjson.loads(result.stdout)
+    assert printed["found"] and printed["deleted"]["events"] == 1
+    assert printed["requested_by"] == "cli"

@@ -1,0 +1,77 @@
+"""Erasure requests: delete one person's data and scrub their ids and words from derived data.
+
+``POST /v1/erasures`` takes the id in the body, not the URL, so it never reaches an access log.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from pydantic import BaseModel, ConfigDict, Field
+
+from personapulse.services.erasure import erase_person, list_erasures
+from webhooks.auth import current_key, require_scope
+from webhooks.openapi import documented
+from webhooks.requests import validated
+from webhooks.store import get_store
+
+bp = Blueprint("erasures", __name__, url_prefix="/v1/erasures")
+
+
+class ErasureRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person: str = Field(
+        min_length=1,
+        max_length=320,
+        pattern=r"\S",
+        description="any id of the person: user id, former user id, anonymous id, anon:<id>, "
+        "email, or the id of one of their reviews or conversations",
+    )
+
+
+class ErasureOut(BaseModel):
+    erasure_id: str
+    found: bool = Field(description="false: nothing of this person was stored (or is left)")
+    subject_hash: str = Field(description="SHA-256 of salt + ':' + person; the id is not kept")
+    salt: str
+    deleted: dict[str, int] = Field(description="rows deleted, per table")
+    scrubbed: dict[str, int] = Field(description="rows whose text had the person's ids or words")
+    requested_by: str
+    finished_ms: int
+    airtable_job_id: str | None = Field(
+        description="the job that removes the person from Airtable (when it is configured)"
+    )
+
+
+@bp.post("")
+@require_scope("admin")
+@documented(
+    summary="Erase one person (GDPR / CCPA deletion request)",
+    tag="privacy",
+    body=ErasureRequest,
+    responses={200: ErasureOut},
+    description="Deletes the person's events, identities, profile, reviews and conversations, "
+    "their assignments and journey counters, and scrubs their ids and quotes from persona "
+    "profiles, cards, evidence, emitted events and queued deliveries, in one transaction. A "
+    "repeated request finds nothing and answers found: false. Data sent after the erasure is "
+    "stored again: stop it at the source.",
+)
+def post_erasure():
+    body = validated(ErasureRequest)
+    result = erase_person(
+        get_store().engine,
+        body.person,
+        requested_by=f"api:{current_key().id}",
+        settings=dict(current_app.config),
+    )
+    return result.to_dict()
+
+
+@bp.get("")
+@require_scope("admin")
+@documented(
+    summary="The record of erasure requests, newest first (salted hashes, no ids)",
+    tag="privacy",
+    responses={200: None},
+)
+def list_all():
+    return {"erasures": list_erasures(get_store().engine)}
