@@ -25,7 +25,9 @@ job (``airtable.erase``) deletes the person's records there, found by the same s
 pushes the scrubbed data.
 
 Not covered: data outside this store (the sources themselves, logs already shipped elsewhere), and
-future data: events sent after the erasure are stored again (stop them at the source).
+future data: events sent after the erasure are stored again (stop them at the source). Aggregates
+stay as they were computed (persona sizes and shares, centroids, the fitted model's means): they
+hold no one's rows, and the next refresh computes them without the person.
 """
 
 from __future__ import annotations
