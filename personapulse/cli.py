@@ -127,28 +127,45 @@ def prune(settings: dict, dry_run: bool) -> None:
 
 
 @main.command()
-@click.argument("person")
+@click.argument("people", nargs=-1)
+@click.option(
+    "--file",
+    "from_file",
+    type=click.File("r"),
+    help="Also erase the people listed in this file, one id or email per line ('-': stdin).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
-def erase(settings: dict, person: str, yes: bool) -> None:
-    """Erase one person (a deletion request): their data, and their ids and words in derived data.
+def erase(settings: dict, people: tuple[str, ...], from_file, yes: bool) -> None:
+    """Erase people (deletion requests): their data, and their ids and words in derived data.
 
-    PERSON is any of their ids or their email. Prints what was deleted and scrubbed, as JSON.
+    PEOPLE are ids or emails, one person each. Each is erased in its own transaction; one JSON
+    line per person says what was deleted and scrubbed.
     """
     from personapulse.services.erasure import erase_person
 
+    wanted = list(people)
+    if from_file is not None:
+        wanted += [line.strip() for line in from_file if line.strip()]
+    if not wanted:
+        raise click.UsageError("name at least one person, or --file")
     if not yes:
-        click.confirm(f"Erase everything stored of {person!r}? This cannot be undone", abort=True)
+        click.confirm(
+            f"Erase everything stored of {len(wanted)} person(s)? This cannot be undone",
+            abort=True,
+        )
     store = _store(settings)
     try:
-        result = erase_person(store.engine, person, requested_by="cli", settings=settings)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+        for person in wanted:
+            try:
+                result = erase_person(store.engine, person, requested_by="cli", settings=settings)
+            except ValueError as exc:
+                raise click.ClickException(f"{person!r}: {exc}") from exc
+            click.echo(orjson.dumps({"person": person, **result.to_dict()}).decode())
+            if not result.found:
+                click.echo(f"nothing stored of {person!r}", err=True)
     finally:
         store.dispose()
-    click.echo(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode())
-    if not result.found:
-        click.echo(f"nothing stored of {person!r}", err=True)
 
 
 # --- ingestion ---------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def post_erasure():
 @bp.get("")
 @require_scope("admin")
 @documented(
-    summary="The record of erasure requests, newest first (salted hashes, no ids)",
+    summary="The newest 100 erasure requests, newest first (salted hashes, no ids)",
     tag="privacy",
     responses={200: None},
 )

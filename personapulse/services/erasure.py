@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -503,7 +504,8 @@ def erase_person(
     if not person or not person.strip():
         raise ValueError("person must name an id or email")
     salt = secrets.token_hex(16)
-    erasure_id = "er_" + secrets.token_hex(12)
+    # Time first (nanoseconds), so ids order like the requests even within one millisecond.
+    erasure_id = f"er_{time.time_ns():016x}{secrets.token_hex(4)}"
     deleted: dict[str, int] = {}
     scrubbed: dict[str, int] = {}
     with write_transaction(engine) as conn:
@@ -628,7 +630,9 @@ def list_erasures(engine: Engine, *, limit: int = 100) -> list[dict[str, Any]]:
 
     with read_connection(engine) as conn:
         rows = conn.execute(
-            select(erasures).order_by(erasures.c.created_ms.desc(), erasures.c.id).limit(limit)
+            select(erasures)
+            .order_by(erasures.c.created_ms.desc(), erasures.c.id.desc())
+            .limit(limit)
         ).mappings()
         return [
             {

@@ -60,16 +60,25 @@ def test_erasure_is_in_the_openapi_document(client):
     assert {"post", "get"} <= set(paths["/v1/erasures"])
 
 
-def test_the_cli_erases_after_asking(client, auth, database_url):
+def test_the_cli_erases_after_asking_one_json_line_per_person(client, auth, database_url, tmp_path):
     assert client.post("/v1/events", json=EVENT, headers=auth).status_code == 200
-    refused = CliRunner().invoke(
-        main, ["--database-url", database_url, "erase", "erase-me"], input="n\n"
-    )
+    other = {**EVENT, "userId": "erase-me-too", "anonymousId": None, "messageId": "m-erase-2"}
+    assert client.post("/v1/events", json=other, headers=auth).status_code == 200
+    cli = ["--database-url", database_url, "erase"]
+    refused = CliRunner().invoke(main, [*cli, "erase-me"], input="n\n")
     assert refused.exit_code == 1 and "Aborted" in refused.output
-    result = CliRunner().invoke(
-        main, ["--database-url", database_url, "erase", "erase-me", "--yes"]
-    )
+    assert CliRunner().invoke(main, [*cli, "--yes"]).exit_code == 2  # nobody named
+
+    listed = tmp_path / "requests.txt"
+    listed.write_text("erase-me-too\n\nnobody-at-all\n")
+    result = CliRunner().invoke(main, [*cli, "erase-me", "--file", str(listed), "--yes"])
+
     assert result.exit_code == 0, result.output
-    printed = orjson.loads(result.stdout)
-    assert printed["found"] and printed["deleted"]["events"] == 1
-    assert printed["requested_by"] == "cli"
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["person"], line["found"]) for line in lines] == [
+        ("erase-me", True),
+        ("erase-me-too", True),
+        ("nobody-at-all", False),
+    ]
+    assert lines[0]["deleted"]["events"] == 1 and lines[0]["requested_by"] == "cli"
+    assert "nothing stored of 'nobody-at-all'" in result.stderr
