@@ -91,6 +91,15 @@ class FakeAirtable:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def service_settings(self) -> dict[str, str]:
+        """The service's Airtable settings pointing at this fake (quick retries after a 429)."""
+        return {
+            "AIRTABLE_TOKEN": self.token,
+            "AIRTABLE_BASE_ID": self.base_id,
+            "AIRTABLE_ENDPOINT_URL": self.url,
+            "AIRTABLE_RETRY_WAIT_SECONDS": "0.01",
+        }
+
     # --- test controls --------------------------------------------------------------------
 
     def rate_limit(self, count: int, *, after: int = 0, every: int = 1) -> None:

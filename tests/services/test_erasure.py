@@ -287,13 +287,7 @@ def test_with_airtable_configured_a_job_removes_the_person_from_the_base(demo_ap
     app, _ = demo_app
     store = app.extensions["personapulse.store"]
     with FakeAirtable() as fake:
-        settings = {
-            **app.config,
-            "AIRTABLE_TOKEN": fake.token,
-            "AIRTABLE_BASE_ID": fake.base_id,
-            "AIRTABLE_ENDPOINT_URL": fake.url,
-            "AIRTABLE_RETRY_WAIT_SECONDS": "0.01",
-        }
+        settings = {**app.config, **fake.service_settings()}
         airtable_service.bootstrap(settings)
         airtable_service.sync(store, settings)
         shortlisted = [r["Person ID"] for r in fake.records("Interview Shortlist")]

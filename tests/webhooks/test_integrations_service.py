@@ -69,12 +69,7 @@ def test_faithful_llm_card_is_kept_and_cached(store):
 
 def test_airtable_sync_through_the_service_keeps_human_edits(store):
     with FakeAirtable() as fake:
-        settings = {
-            "AIRTABLE_TOKEN": fake.token,
-            "AIRTABLE_BASE_ID": fake.base_id,
-            "AIRTABLE_ENDPOINT_URL": fake.url,
-            "AIRTABLE_RETRY_WAIT_SECONDS": "0.01",
-        }
+        settings = fake.service_settings()
         airtable_service.bootstrap(settings)
         first = airtable_service.sync(store, settings)
         assert first["human_edits_applied"] == 0
