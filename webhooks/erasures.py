@@ -40,6 +40,11 @@ class ErasureOut(BaseModel):
     airtable_job_id: str | None = Field(
         description="the job that removes the person from Airtable (when it is configured)"
     )
+    wal_truncated: bool | None = Field(
+        description="SQLite: the write-ahead log, which still held the pages as they were before, "
+        "was checkpointed and emptied (false: a reader held it, its frames are overwritten as the "
+        "log is reused); null on PostgreSQL"
+    )
 
 
 @bp.post("")

@@ -24,6 +24,11 @@ Airtable keeps its own copy of the interview shortlist and evidence: when Airtab
 job (``airtable.erase``) deletes the person's records there, found by the same salted hashes, and
 pushes the scrubbed data.
 
+On SQLite the deleted rows' bytes are zeroed in their pages (``secure_delete``) and the WAL, which
+still holds the pages as they were, is checkpointed and emptied afterwards
+(:func:`~personapulse.store.engine.truncate_wal`). PostgreSQL keeps dead row versions until VACUUM
+reuses their space.
+
 Not covered: data outside this store (the sources themselves, logs already shipped elsewhere), and
 future data: events sent after the erasure are stored again (stop them at the source). Aggregates
 stay as they were computed (persona sizes and shares, centroids, the fitted model's means): they
@@ -32,11 +37,12 @@ hold no one's rows, and the next refresh computes them without the person.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +50,12 @@ import orjson
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, or_, select, update
 
 from personapulse.store import now_ms
-from personapulse.store.engine import read_connection, serialize, write_transaction
+from personapulse.store.engine import (
+    read_connection,
+    serialize,
+    truncate_wal,
+    write_transaction,
+)
 from personapulse.store.schema import (
     assignments,
     conversation_classes,
@@ -472,6 +483,8 @@ class ErasureResult:
     requested_by: str
     finished_ms: int
     airtable_job_id: str | None = None
+    # SQLite: whether the WAL (the pages as they were before) was emptied; None on PostgreSQL.
+    wal_truncated: bool | None = None
     person_hashes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -485,7 +498,24 @@ class ErasureResult:
             "requested_by": self.requested_by,
             "finished_ms": self.finished_ms,
             "airtable_job_id": self.airtable_job_id,
+            "wal_truncated": self.wal_truncated,
         }
+
+
+@contextlib.contextmanager
+def _zeroing_deletes(conn: Connection) -> Iterator[None]:
+    """SQLite: deleted rows' bytes are zeroed in their pages, not left in free space (some builds
+    do so by default, others not); the setting is put back, as the pool keeps the connection."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    before = driver.execute("PRAGMA secure_delete").fetchone()[0]
+    driver.execute("PRAGMA secure_delete=1")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA secure_delete={int(before)}")
 
 
 def _delete(conn: Connection, table: Table, condition) -> int:
@@ -508,7 +538,7 @@ def erase_person(
     erasure_id = f"er_{time.time_ns():016x}{secrets.token_hex(4)}"
     deleted: dict[str, int] = {}
     scrubbed: dict[str, int] = {}
-    with write_transaction(engine) as conn:
+    with write_transaction(engine) as conn, _zeroing_deletes(conn):
         # PostgreSQL: no ingestion request writes between the search and the deletes.
         serialize(conn, "ingest")
         subject = find_subject(conn, person)
@@ -600,8 +630,10 @@ def erase_person(
                 created_ms=finished,
             )
         )
-    if subject.found and settings is not None:
-        result.airtable_job_id = _queue_airtable_erase(engine, settings, result)
+    if subject.found:
+        result.wal_truncated = truncate_wal(engine)
+        if settings is not None:
+            result.airtable_job_id = _queue_airtable_erase(engine, settings, result)
     return result
 
 

@@ -227,6 +227,32 @@ class WalCheckpointer:
             self.restarts += 1
 
 
+def truncate_wal(engine: Engine, *, wait_ms: int = 1_000) -> bool | None:
+    """Checkpoint the whole WAL into the database file and empty the WAL (SQLite; None elsewhere).
+
+    After an erasure the WAL still holds the pages as they were before (the person's rows among
+    them) until its frames are overwritten; a TRUNCATE checkpoint writes the current pages into the
+    database file and cuts the WAL to zero bytes. Writers wait at the gate meanwhile. False when a
+    reader still on an older snapshot held it past ``wait_ms``.
+    """
+    checkpointer: WalCheckpointer | None = getattr(engine, "info_wal_checkpointer", None)
+    if checkpointer is None:
+        return None
+    connection = sqlite3.connect(checkpointer.path, isolation_level=None, check_same_thread=False)
+    try:
+        connection.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+        if checkpointer.gate is not None:
+            checkpointer.gate.acquire(before_writers=True)
+        try:
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            if checkpointer.gate is not None:
+                checkpointer.gate.release()
+    finally:
+        connection.close()
+    return busy == 0
+
+
 def _locked() -> OperationalError:
     """What SQLAlchemy raises when SQLite's busy timeout runs out, so callers handle one error."""
     return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))

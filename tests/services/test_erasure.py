@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import orjson
 import pytest
@@ -381,3 +382,36 @@ def test_a_prolific_reviewer_is_erased_in_queries_sqlite_accepts(demo_app):
 
     assert result.deleted["reviews"] == 300 and result.deleted["review_classes"] == 300
     assert result.deleted["emitted_events"] == 300  # one review.classified each
+
+
+def test_the_erased_words_leave_the_database_files(client, auth, store):
+    """SQLite: the bytes themselves go, from the database file and from the write-ahead log."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's files; PostgreSQL keeps dead tuples until VACUUM (README)")
+    from sqlalchemy import event
+
+    # As a SQLite built without SECURE_DELETE (Debian's has it on) leaves deleted cells in place.
+    event.listen(store.engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA secure_delete=0"))
+    store.engine.dispose()
+    marker = "Zebracorn-7f3a parcel vanished"
+    review = {
+        "review_id": "bytes-1",
+        "source": "trustpilot",
+        "user_id": "bytes-subject",
+        "rating": 1,
+        "text": f"{marker} and the refund never came.",
+    }
+    assert client.post("/v1/reviews", json=review, headers=auth).status_code == 200
+    path = Path(store.engine.url.database)
+
+    def on_disk() -> int:
+        files = [path, path.with_name(path.name + "-wal")]
+        return sum(f.read_bytes().count(marker.encode()) for f in files if f.exists())
+
+    assert on_disk() >= 1
+
+    result = erase_person(store.engine, "bytes-subject", requested_by="test")
+
+    assert result.found and result.deleted["reviews"] == 1
+    assert result.wal_truncated is True
+    assert on_disk() == 0

@@ -52,6 +52,7 @@ module.exports = {
       { key: 'requested_by', label: 'Requested By', type: 'string' },
       { key: 'finished_ms', label: 'Finished Epoch Milliseconds', type: 'integer' },
       { key: 'airtable_job_id', label: 'Airtable Job ID', type: 'string' },
+      { key: 'wal_truncated', label: 'Write-Ahead Log Emptied', type: 'boolean' },
       { key: 'rows_deleted', label: 'Rows Deleted', type: 'integer' },
       { key: 'events_deleted', label: 'Events Deleted', type: 'integer' },
       { key: 'reviews_deleted', label: 'Reviews Deleted', type: 'integer' },
