@@ -212,15 +212,20 @@ class WalCheckpointer:
         finally:
             connection.close()
 
-    def _restart(self, connection: sqlite3.Connection) -> None:
+    def checkpoint_at_gate(self, connection: sqlite3.Connection, mode: str) -> bool:
+        """A RESTART or TRUNCATE checkpoint with writers held at the gate; False if a reader kept
+        the WAL past the connection's busy timeout."""
         if self.gate is not None:
             self.gate.acquire(before_writers=True)
         try:
-            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            busy, _, _ = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         finally:
             if self.gate is not None:
                 self.gate.release()
-        if busy:
+        return busy == 0
+
+    def _restart(self, connection: sqlite3.Connection) -> None:
+        if not self.checkpoint_at_gate(connection, "RESTART"):
             # A reader kept the old WAL: writers waited restart_wait_ms for nothing; not again soon.
             self._next_restart = time.monotonic() + self.restart_backoff_s
         else:
@@ -241,16 +246,9 @@ def truncate_wal(engine: Engine, *, wait_ms: int = 1_000) -> bool | None:
     connection = sqlite3.connect(checkpointer.path, isolation_level=None, check_same_thread=False)
     try:
         connection.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
-        if checkpointer.gate is not None:
-            checkpointer.gate.acquire(before_writers=True)
-        try:
-            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        finally:
-            if checkpointer.gate is not None:
-                checkpointer.gate.release()
+        return checkpointer.checkpoint_at_gate(connection, "TRUNCATE")
     finally:
         connection.close()
-    return busy == 0
 
 
 def _locked() -> OperationalError:
