@@ -6,7 +6,10 @@ profiles and cards' evidence) times ``person_summary`` (the read of their events
 conversations; the baseline) and ``erase_person`` in the same run. Prints the median and max of
 each and the ratio of medians; the whole write transaction is the time other writers wait.
 
-Usage: python bench/bench_erasure.py [--users 2000] [--people 20]
+``--heavy-events N`` also stores N events of one person (with as many of 500 others, through the
+service layer in 10,000-event batches) and times erasing that person the same way.
+
+Usage: python bench/bench_erasure.py [--users 2000] [--people 20] [--heavy-events 100000]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -35,10 +39,49 @@ from personapulse.store.people import person_summary  # noqa: E402
 from personapulse.store.schema import events  # noqa: E402
 
 
+def _heavy_person(store: Store, settings: dict, count: int) -> dict:
+    """Store ``count`` events of one person between as many of 500 others; time reading and
+    erasing that person."""
+    from personapulse.services.ingestion import ingest, parse
+
+    for start in range(0, 2 * count, 10_000):
+        batch = [
+            {
+                "type": "track",
+                "event": "Product Viewed",
+                "userId": "heavy-person" if i % 2 == 0 else f"neighbour-{i % 500}",
+                "messageId": f"heavy-{i}",
+                "timestamp": "2026-11-01T10:00:00Z",
+                "properties": {"i": i},
+            }
+            for i in range(start, min(start + 10_000, 2 * count))
+        ]
+        ingest(
+            store,
+            "events",
+            parse("events", batch, received_at=datetime.now(UTC)),
+            settings=settings,
+        )
+    started = time.perf_counter()
+    person_summary(store.engine, "heavy-person")
+    read_s = time.perf_counter() - started
+    started = time.perf_counter()
+    result = erase_person(store.engine, "heavy-person", requested_by="bench")
+    erase_s = time.perf_counter() - started
+    return {
+        "events_erased": result.deleted["events"],
+        "summary_read_ms": round(read_s * 1000, 1),
+        "erase_ms": round(erase_s * 1000, 1),
+        "erase_over_read": round(erase_s / read_s, 1),
+        "wal_truncated": result.wal_truncated,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--people", type=int, default=20)
+    parser.add_argument("--heavy-events", type=int, default=0)
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="pp-bench-erasure-")
     store = Store(f"sqlite:///{folder}/pp.sqlite")
@@ -67,6 +110,7 @@ def main() -> None:
         result = erase_person(store.engine, person, requested_by="bench")
         erasures.append(time.perf_counter() - t)
         deleted_events.append(result.deleted.get("events", 0))
+    heavy = _heavy_person(store, settings, args.heavy_events) if args.heavy_events else None
     store.dispose()
     read_ms, erase_ms = statistics.median(reads) * 1000, statistics.median(erasures) * 1000
     print(
@@ -81,6 +125,7 @@ def main() -> None:
                 "erase_ms_median": round(erase_ms, 2),
                 "erase_ms_max": round(max(erasures) * 1000, 2),
                 "erase_over_read": round(erase_ms / read_ms, 1),
+                "heavy_person": heavy,
             },
             indent=2,
         )
