@@ -66,7 +66,7 @@ def post_erasure():
         get_store().engine,
         body.person,
         requested_by=f"api:{current_key().id}",
-        settings=dict(current_app.config),
+        settings=current_app.config,
     )
     return result.to_dict()
 

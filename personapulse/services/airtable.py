@@ -7,6 +7,7 @@ where every later refit and narrative picks them up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -31,9 +32,13 @@ ERASE_JOB = "airtable.erase"
 DEFAULT_FUNNEL = ["/pricing", "Product Added", "Checkout Started", "Order Completed"]
 
 
+def is_configured(settings: Mapping[str, Any]) -> bool:
+    return bool(settings.get("AIRTABLE_TOKEN") and settings.get("AIRTABLE_BASE_ID"))
+
+
 def config_from_settings(settings: dict) -> AirtableConfig:
     token, base_id = settings.get("AIRTABLE_TOKEN"), settings.get("AIRTABLE_BASE_ID")
-    if not token or not base_id:
+    if not is_configured(settings):
         raise AirtableConfigError(
             "Airtable is not configured: set PERSONAPULSE_AIRTABLE_TOKEN (a personal access token with "
             "data.records:read/write and schema.bases:read/write) and PERSONAPULSE_AIRTABLE_BASE_ID"
@@ -133,10 +138,6 @@ def sync(store: Store, settings: dict, *, progress=None) -> dict[str, Any]:
 @job_handler(SYNC_JOB)
 def _sync_job(store: Store, _params: dict, settings: dict) -> dict:
     return sync(store, settings)
-
-
-def is_configured(settings: dict) -> bool:
-    return bool(settings.get("AIRTABLE_TOKEN") and settings.get("AIRTABLE_BASE_ID"))
 
 
 def erase(store: Store, settings: dict, *, salt: str, person_hashes: list[str]) -> dict[str, Any]:

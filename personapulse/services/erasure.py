@@ -42,8 +42,8 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
@@ -366,7 +366,7 @@ _SCRUBBED: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 _QUOTE_SOURCES = (personas, persona_cards, recommendations, shifts, slack_outbox)
 
 
-def _pg_instr(conn: Connection):
+def _instr(conn: Connection):
     # PostgreSQL spells instr() strpos(); SQLite has no strpos.
     return func.strpos if conn.dialect.name == "postgresql" else func.instr
 
@@ -377,7 +377,7 @@ _TERMS_PER_QUERY = 200
 
 def _matching_rows(conn: Connection, table: Table, columns: Iterable[str], needles: set[str]):
     """The rows of ``table`` holding one of ``needles`` in one of ``columns`` (each row once)."""
-    instr = _pg_instr(conn)
+    instr = _instr(conn)
     terms = [instr(table.c[column], needle) > 0 for column in columns for needle in sorted(needles)]
     key = [table.c[c.name] for c in table.primary_key.columns]
     found: dict[tuple, Any] = {}
@@ -488,18 +488,8 @@ class ErasureResult:
     person_hashes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "erasure_id": self.erasure_id,
-            "found": self.found,
-            "subject_hash": self.subject_hash,
-            "salt": self.salt,
-            "deleted": self.deleted,
-            "scrubbed": self.scrubbed,
-            "requested_by": self.requested_by,
-            "finished_ms": self.finished_ms,
-            "airtable_job_id": self.airtable_job_id,
-            "wal_truncated": self.wal_truncated,
-        }
+        """The answer: every field but the hashes the Airtable job gets."""
+        return {k: v for k, v in asdict(self).items() if k != "person_hashes"}
 
 
 @contextlib.contextmanager
@@ -523,7 +513,7 @@ def _delete(conn: Connection, table: Table, condition) -> int:
 
 
 def erase_person(
-    engine: Engine, person: str, *, requested_by: str, settings: dict | None = None
+    engine: Engine, person: str, *, requested_by: str, settings: Mapping[str, Any] | None = None
 ) -> ErasureResult:
     """Erase ``person`` (any of their ids or their email) in one write transaction; see the module.
 
@@ -637,7 +627,9 @@ def erase_person(
     return result
 
 
-def _queue_airtable_erase(engine: Engine, settings: dict, result: ErasureResult) -> str | None:
+def _queue_airtable_erase(
+    engine: Engine, settings: Mapping[str, Any], result: ErasureResult
+) -> str | None:
     from personapulse.services import airtable
     from personapulse.store import broker
 

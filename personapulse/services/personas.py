@@ -428,10 +428,12 @@ def _refresh_job(store: Store, params: dict, settings: dict) -> dict:
     summary["journey_counters_job_id"] = job_queue.enqueue(
         store.engine, JOURNEY_COUNTERS_JOB, {}, dedupe=True
     )["id"]
-    if settings.get("AIRTABLE_TOKEN") and settings.get("AIRTABLE_BASE_ID"):
+    from personapulse.services import airtable  # it imports this module
+
+    if airtable.is_configured(settings):
         # Airtable mirrors every new version; the sync is its own job (rate-limited, resumable).
         summary["airtable_job_id"] = job_queue.enqueue(
-            store.engine, "airtable.sync", {}, dedupe=True
+            store.engine, airtable.SYNC_JOB, {}, dedupe=True
         )["id"]
     return summary
 

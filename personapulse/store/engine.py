@@ -516,7 +516,20 @@ class GroupCommit:
             _driver_execute(connection, "RELEASE SAVEPOINT pp_unit")
 
 
-_group_commits_lock = threading.Lock()
+_per_engine_lock = threading.Lock()
+
+
+def per_engine(engine: Engine, name: str, factory: Callable[[], Any]) -> Any:
+    """The object this process keeps on ``engine`` under ``name``, made by ``factory`` on first use
+    (once, however many threads ask at the same moment)."""
+    found = getattr(engine, name, None)
+    if found is None:
+        with _per_engine_lock:
+            found = getattr(engine, name, None)
+            if found is None:
+                found = factory()
+                setattr(engine, name, found)
+    return found
 
 
 def run_in_write_group(engine: Engine, work: Callable[[Connection], Any]) -> Any:
@@ -524,13 +537,7 @@ def run_in_write_group(engine: Engine, work: Callable[[Connection], Any]) -> Any
     :class:`GroupCommit`); returns its result once committed, or raises what it (or the commit)
     raised. ``work`` must not open transactions of its own."""
     _start_checkpointer(engine)
-    committer: GroupCommit | None = getattr(engine, "info_group_commit", None)
-    if committer is None:
-        with _group_commits_lock:
-            committer = getattr(engine, "info_group_commit", None)
-            if committer is None:
-                committer = GroupCommit(engine)
-                engine.info_group_commit = committer  # type: ignore[attr-defined]
+    committer: GroupCommit = per_engine(engine, "info_group_commit", lambda: GroupCommit(engine))
     return committer.run(work)
 
 

@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from personapulse.store.engine import per_engine
 from personapulse.store.schema import (
     EARLIEST_PLAUSIBLE_MS,
     FLAG_ANCIENT_TIMESTAMP,
@@ -616,20 +617,11 @@ class _RequestSampler:
 
 # The clock new samplers read (tests move their own).
 _sampler_clock: Callable[[], float] = time.monotonic
-_sampler_lock = threading.Lock()
 
 
 def _sampler(conn: Connection) -> _RequestSampler:
     """This process's sampler for ``conn``'s database."""
-    engine = conn.engine
-    sampler = getattr(engine, "info_ingest_sampler", None)
-    if sampler is None:
-        with _sampler_lock:
-            sampler = getattr(engine, "info_ingest_sampler", None)
-            if sampler is None:
-                sampler = _RequestSampler(_sampler_clock)
-                engine.info_ingest_sampler = sampler  # type: ignore[attr-defined]
-    return sampler
+    return per_engine(conn.engine, "info_ingest_sampler", lambda: _RequestSampler(_sampler_clock))
 
 
 def _scaled(field_sets: dict[str, dict[str, int]], factor: int) -> dict[str, dict[str, int]]:

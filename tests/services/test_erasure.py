@@ -175,7 +175,7 @@ def _row_counts_of(engine, user_id: str) -> tuple[int, int]:
         )
 
 
-def test_the_shortlist_loses_the_person_and_stays_valid(demo_app):
+def test_the_shortlist_loses_the_person_and_only_them(demo_app):
     app, _ = demo_app
     engine = app.extensions["personapulse.store"].engine
     _, personas = persona_service.list_personas(engine)
@@ -245,7 +245,7 @@ def _count_payloads(engine, user_id: str) -> int:
     return total
 
 
-def test_a_repeated_or_unknown_erasure_finds_nothing_and_is_recorded(demo_app):
+def test_an_unknown_person_is_found_nowhere_and_recorded_without_the_id(demo_app):
     app, _ = demo_app
     engine = app.extensions["personapulse.store"].engine
     first = erase_person(engine, "never-seen-anyone", requested_by="test")
