@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -109,6 +110,40 @@ def test_writer_gate_nests_in_one_thread_and_times_out_like_sqlite(tmp_path):
         os.close(other)
     gate.acquire()  # free again
     gate.release()
+
+
+def test_a_process_waiting_for_the_gate_polls_briefly_then_every_millisecond(tmp_path, monkeypatch):
+    """A group holds the gate ~0.1 ms: the waiter's first tries come within 20-200 µs; a long
+    holder (a batch, a WAL restart) is then polled every millisecond, not hundreds of times."""
+    from personapulse.store import engine as engine_module
+
+    gate = WriterGate(str(tmp_path / "db.writelock"), timeout_s=5)
+    other = os.open(gate.path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    real_sleep, pauses = engine_module.time.sleep, []
+
+    def recording_sleep(seconds):
+        if threading.current_thread() is threading.main_thread():
+            pauses.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(engine_module.time, "sleep", recording_sleep)
+    releaser = threading.Timer(0.03, lambda: fcntl.flock(other, fcntl.LOCK_UN))
+    releaser.start()
+    try:
+        started = time.monotonic()
+        gate.acquire()  # waits ~30 ms for the other holder
+        waited_ms = (time.monotonic() - started) * 1000
+        gate.release()
+    finally:
+        releaser.join()
+        os.close(other)
+    assert pauses[:6] == pytest.approx([20e-6, 40e-6, 80e-6, 160e-6, 200e-6, 200e-6])
+    assert set(pauses) <= {20e-6, 40e-6, 80e-6, 160e-6, 200e-6, 1e-3}
+    # Past 5 ms of waiting, only millisecond pauses (at most one a millisecond of the wait).
+    long_pauses = pauses.count(1e-3)
+    assert pauses[-long_pauses:] == [1e-3] * long_pauses
+    assert 1 <= long_pauses <= waited_ms - 5 + 1
 
 
 def test_writers_of_one_file_take_turns_through_the_gate(store):
