@@ -134,9 +134,14 @@ def prune(settings: dict, dry_run: bool) -> None:
     type=click.File("r"),
     help="Also erase the people listed in this file, one id or email per line ('-': stdin).",
 )
+@click.option(
+    "--suppress",
+    is_flag=True,
+    help="Also put their ids on the suppression list: data sent with them later is dropped.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
-def erase(settings: dict, people: tuple[str, ...], from_file, yes: bool) -> None:
+def erase(settings: dict, people: tuple[str, ...], from_file, suppress: bool, yes: bool) -> None:
     """Erase people (deletion requests): their data, and their ids and words in derived data.
 
     PEOPLE are ids or emails, one person each. Each is erased in its own transaction; one JSON
@@ -158,12 +163,85 @@ def erase(settings: dict, people: tuple[str, ...], from_file, yes: bool) -> None
     try:
         for person in wanted:
             try:
-                result = erase_person(store.engine, person, requested_by="cli", settings=settings)
+                result = erase_person(
+                    store.engine, person, requested_by="cli", settings=settings, suppress=suppress
+                )
             except ValueError as exc:
                 raise click.ClickException(f"{person!r}: {exc}") from exc
             click.echo(orjson.dumps({"person": person, **result.to_dict()}).decode())
             if not result.found:
                 click.echo(f"nothing stored of {person!r}", err=True)
+    finally:
+        store.dispose()
+
+
+@main.group()
+def suppressions() -> None:
+    """The suppression list: ids whose data ingestion drops (see `erase --suppress`)."""
+
+
+@suppressions.command("add")
+@click.argument("people", nargs=-1, required=True)
+@click.pass_obj
+def suppressions_add(settings: dict, people: tuple[str, ...]) -> None:
+    """Suppress PEOPLE without erasing them: every id the store knows of each is listed."""
+    from personapulse.services.suppression import suppress_person
+
+    store = _store(settings)
+    try:
+        for person in people:
+            try:
+                added = suppress_person(store.engine, person, created_by="cli")
+            except ValueError as exc:
+                raise click.ClickException(f"{person!r}: {exc}") from exc
+            click.echo(orjson.dumps({"person": person, "added": added}).decode())
+    finally:
+        store.dispose()
+
+
+@suppressions.command("check")
+@click.argument("person")
+@click.pass_obj
+def suppressions_check(settings: dict, person: str) -> None:
+    """Say whether PERSON's id is suppressed (exit status 1 when it is not)."""
+    from personapulse.services.suppression import is_suppressed
+
+    store = _store(settings)
+    try:
+        listed = is_suppressed(store.engine, person)
+    finally:
+        store.dispose()
+    click.echo("suppressed" if listed else "not suppressed")
+    if not listed:
+        sys.exit(1)
+
+
+@suppressions.command("lift")
+@click.argument("people", nargs=-1, required=True)
+@click.pass_obj
+def suppressions_lift(settings: dict, people: tuple[str, ...]) -> None:
+    """Lift the suppression of PEOPLE's ids (they agreed to be recorded again)."""
+    from personapulse.services.suppression import lift
+
+    store = _store(settings)
+    try:
+        for person in people:
+            click.echo(f"{person}: {lift(store.engine, identifier=person)} lifted")
+    finally:
+        store.dispose()
+
+
+@suppressions.command("list")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.pass_obj
+def suppressions_list(settings: dict, limit: int) -> None:
+    """The newest entries, one JSON line each (keyed hashes, never ids)."""
+    from personapulse.services.suppression import list_entries
+
+    store = _store(settings)
+    try:
+        for entry in list_entries(store.engine, limit=limit):
+            click.echo(orjson.dumps(entry).decode())
     finally:
         store.dispose()
 
@@ -176,7 +254,7 @@ def _ingest_batches(
 ) -> dict:
     from personapulse.services.ingestion import ingest, parse
 
-    totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "flagged": 0}
+    totals = {"accepted": 0, "duplicate": 0, "rejected": 0, "flagged": 0, "suppressed": 0}
     first_errors: list[str] = []
     for payload, size in batches:
         received_at = datetime.now(UTC)
@@ -238,9 +316,10 @@ def import_file(settings: dict, file: Path, kind: str | None) -> None:
         batches = _chunks(lines, BATCH_SIZE)
     with tqdm(desc=f"{kind} from {file.name}", unit=" items", file=sys.stderr) as progress:
         totals = _ingest_batches(store, settings, kind, batches, progress=progress)
+    suppressed = f", {totals['suppressed']} suppressed" if totals["suppressed"] else ""
     click.echo(
         f"{kind}: {totals['accepted']} accepted, {totals['duplicate']} duplicate, "
-        f"{totals['rejected']} rejected, {totals['flagged']} flagged"
+        f"{totals['rejected']} rejected, {totals['flagged']} flagged{suppressed}"
     )
     for line in totals["first_errors"]:
         click.echo(f"  {line}", err=True)

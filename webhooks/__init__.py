@@ -84,6 +84,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         recommendations,
         reviews,
         shifts,
+        suppressions,
         users,
     )
 
@@ -106,6 +107,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         shifts,
         airtable,
         erasures,
+        suppressions,
         dashboard,
     ):
         app.register_blueprint(module.bp)

@@ -26,6 +26,12 @@ class ErasureRequest(BaseModel):
         description="any id of the person: user id, former user id, anonymous id, anon:<id>, "
         "email, or the id of one of their reviews or conversations",
     )
+    suppress: bool = Field(
+        default=False,
+        strict=True,
+        description="also put every id of the person on the suppression list: data sent with "
+        "them afterwards is dropped on arrival (counted as suppressed) instead of stored again",
+    )
 
 
 class ErasureOut(BaseModel):
@@ -37,6 +43,9 @@ class ErasureOut(BaseModel):
     scrubbed: dict[str, int] = Field(description="rows whose text had the person's ids or words")
     requested_by: str
     finished_ms: int
+    suppressed: int | None = Field(
+        description="ids newly put on the suppression list (null: suppress was not asked)"
+    )
     airtable_job_id: str | None = Field(
         description="the job that removes the person from Airtable (when it is configured)"
     )
@@ -58,7 +67,7 @@ class ErasureOut(BaseModel):
     "their assignments and journey counters, and scrubs their ids and quotes from persona "
     "profiles, cards, evidence, emitted events and queued deliveries, in one transaction. A "
     "repeated request finds nothing and answers found: false. Data sent after the erasure is "
-    "stored again: stop it at the source.",
+    "stored again unless suppress is true (then see /v1/suppressions).",
 )
 def post_erasure():
     body = validated(ErasureRequest)
@@ -67,6 +76,7 @@ def post_erasure():
         body.person,
         requested_by=f"api:{current_key().id}",
         settings=current_app.config,
+        suppress=body.suppress,
     )
     return result.to_dict()
 

@@ -25,7 +25,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def _respond(outcome: IngestOutcome) -> tuple[int, dict]:
-    if outcome.rejected and not (outcome.accepted or outcome.duplicate):
+    if outcome.rejected and not (outcome.accepted or outcome.duplicate or outcome.suppressed):
         fields = [
             {"index": e.index, "field": e.field, "reason": e.reason} for e in outcome.errors[:100]
         ]

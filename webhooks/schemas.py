@@ -24,6 +24,9 @@ class IngestResult(BaseModel):
     duplicate: int = Field(description="items already stored (resent): stored once, not again")
     rejected: int = Field(description="invalid items, each named in errors")
     flagged: int = Field(description="stored but marked as garbage (missing or future timestamp)")
+    suppressed: int = Field(
+        description="items dropped because they carry an id on the suppression list (not stored)"
+    )
     errors: list[ItemErrorOut]
 
 

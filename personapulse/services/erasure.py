@@ -29,10 +29,11 @@ still holds the pages as they were, is checkpointed and emptied afterwards
 (:func:`~personapulse.store.engine.truncate_wal`). PostgreSQL keeps dead row versions until VACUUM
 reuses their space.
 
-Not covered: data outside this store (the sources themselves, logs already shipped elsewhere), and
-future data: events sent after the erasure are stored again (stop them at the source). Aggregates
-stay as they were computed (persona sizes and shares, centroids, the fitted model's means): they
-hold no one's rows, and the next refresh computes them without the person.
+Not covered: data outside this store (the sources themselves, logs already shipped elsewhere).
+Data sent after the erasure is stored again unless the erasure was asked with ``suppress``: then the
+person's ids go on the suppression list (services/suppression.py) and ingestion drops their data.
+Aggregates stay as they were computed (persona sizes and shares, centroids, the fitted model's
+means): they hold no one's rows, and the next refresh computes them without the person.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, or_, select, update
 
+from personapulse.services import suppression
 from personapulse.store import now_ms
 from personapulse.store.engine import (
     read_connection,
@@ -482,6 +484,8 @@ class ErasureResult:
     scrubbed: dict[str, int]
     requested_by: str
     finished_ms: int
+    # Ids added to the suppression list (erasures asked with ``suppress``); None: not asked.
+    suppressed: int | None = None
     airtable_job_id: str | None = None
     # SQLite: whether the WAL (the pages as they were before) was emptied; None on PostgreSQL.
     wal_truncated: bool | None = None
@@ -513,13 +517,20 @@ def _delete(conn: Connection, table: Table, condition) -> int:
 
 
 def erase_person(
-    engine: Engine, person: str, *, requested_by: str, settings: Mapping[str, Any] | None = None
+    engine: Engine,
+    person: str,
+    *,
+    requested_by: str,
+    settings: Mapping[str, Any] | None = None,
+    suppress: bool = False,
 ) -> ErasureResult:
     """Erase ``person`` (any of their ids or their email) in one write transaction; see the module.
 
     Asking again for an erased (or never known) person finds nothing and changes nothing; each
     request is recorded in ``erasures``. With Airtable configured in ``settings``, an
-    ``airtable.erase`` job is queued for a person found (its id is in the result).
+    ``airtable.erase`` job is queued for a person found (its id is in the result). With
+    ``suppress``, every id of the person (a person not found: the id given) goes on the suppression
+    list in the same transaction, so ingestion drops their data from then on.
     """
     if not person or not person.strip():
         raise ValueError("person must name an id or email")
@@ -597,6 +608,14 @@ def erase_person(
                 for row in _matching_rows(conn, llm_cache, ("answer",), needles)
                 if _scrubbed_column(scrubber, row["answer"]) is not None
             )
+        suppressed = None
+        if suppress:
+            suppressed = suppression.add(
+                conn,
+                suppression.ids_to_list(subject, person),
+                created_by=requested_by,
+                erasure_id=erasure_id,
+            )
         finished = now_ms()
         result = ErasureResult(
             erasure_id=erasure_id,
@@ -607,8 +626,12 @@ def erase_person(
             scrubbed=scrubbed,
             requested_by=requested_by,
             finished_ms=finished,
+            suppressed=suppressed,
             person_hashes=person_hashes,
         )
+        counts: dict[str, Any] = {"deleted": deleted, "scrubbed": scrubbed}
+        if suppressed is not None:
+            counts["suppressed"] = suppressed
         conn.execute(
             insert(erasures).values(
                 id=erasure_id,
@@ -616,7 +639,7 @@ def erase_person(
                 salt=salt,
                 found=subject.found,
                 requested_by=requested_by,
-                counts=orjson.dumps({"deleted": deleted, "scrubbed": scrubbed}).decode(),
+                counts=orjson.dumps(counts).decode(),
                 created_ms=finished,
             )
         )
@@ -667,6 +690,7 @@ def list_erasures(engine: Engine, *, limit: int = 100) -> list[dict[str, Any]]:
                 "requested_by": row["requested_by"],
                 "airtable_job_id": row["airtable_job_id"],
                 "created_ms": row["created_ms"],
+                "suppressed": None,  # erasures not asked to suppress (and those before 0011)
                 **orjson.loads(row["counts"]),
             }
             for row in rows

@@ -25,6 +25,7 @@ from personapulse.ingest import (
     parse_profiles,
     parse_reviews,
 )
+from personapulse.services.suppression import current_matcher
 from personapulse.store import Store, serialize
 from personapulse.store.engine import run_in_write_group
 from personapulse.store.schema import idempotency_keys
@@ -55,6 +56,8 @@ class IngestOutcome:
     duplicate: int = 0
     rejected: int = 0
     flagged: int = 0
+    # Items dropped because they carry an id on the suppression list (services/suppression.py).
+    suppressed: int = 0
     errors: list[ItemError] = field(default_factory=list)
     new_items: list[dict] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -65,6 +68,7 @@ class IngestOutcome:
             "duplicate": self.duplicate,
             "rejected": self.rejected,
             "flagged": self.flagged,
+            "suppressed": self.suppressed,
             "errors": [
                 {"index": e.index, "field": e.field, "reason": e.reason}
                 for e in self.errors[:MAX_ERRORS_REPORTED]
@@ -211,11 +215,10 @@ def ingest(
     # Everything that needs no database is done before the write lock is taken: a large batch then
     # holds the lock only for its inserts, and another worker's batch can be prepared meanwhile.
     prepared = field_sets = None
+    future_tolerance_ms = int(settings["FUTURE_TOLERANCE_SECONDS"]) * 1000
     if kind == "events":
         prepared = prepare_events(
-            items,
-            received_ms=received_ms,
-            future_tolerance_ms=int(settings["FUTURE_TOLERANCE_SECONDS"]) * 1000,
+            items, received_ms=received_ms, future_tolerance_ms=future_tolerance_ms
         )
         field_sets = field_presence(items)
     # One bad item may have several bad fields: count items, report every field.
@@ -240,18 +243,28 @@ def ingest(
                 return None, StoredResponse(
                     previous.status_code, orjson.loads(previous.response_body), replayed=True
                 )
-        counts = _write(conn, kind, items, received_ms, prepared)
+        kept, kept_prepared, suppressed = items, prepared, 0
+        # Checked in the transaction, so an id suppressed by any process is dropped from its commit on.
+        matcher = current_matcher(conn)
+        if matcher is not None:
+            kept, suppressed = matcher.split(kind, items)
+            if suppressed and prepared is not None:
+                kept_prepared = prepare_events(
+                    kept, received_ms=received_ms, future_tolerance_ms=future_tolerance_ms
+                )
+        counts = _write(conn, kind, kept, received_ms, kept_prepared)
         outcome = IngestOutcome(
             kind=kind,
             accepted=counts.accepted,
             duplicate=counts.duplicate,
             rejected=rejected,
             flagged=counts.flagged,
+            suppressed=suppressed,
             errors=parsed.errors,
-            new_items=[items[position] for position in counts.new_positions],
+            new_items=[kept[position] for position in counts.new_positions],
         )
-        if after_write is not None and items:
-            extra = after_write(conn, kind, outcome.new_items, items)
+        if after_write is not None and kept:
+            extra = after_write(conn, kind, outcome.new_items, kept)
             if extra:
                 outcome.extra.update(extra)
         if settings.get("INCREMENTAL_UPDATES", True) and kind in (

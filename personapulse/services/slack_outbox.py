@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from personapulse.services.outbound import DELIVERED, FAILED, PENDING, retry_schedule
 from personapulse.store import Store, now_ms, read_connection, write_transaction
 from personapulse.store.schema import delivery_log, slack_outbox, slack_webhooks
-from personapulse.store.writes import _insert_ignore
+from personapulse.store.writes import insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def _open_gate(conn: Connection, key: str, now: int) -> bool:
     # On PostgreSQL two workers may both find no row: the one whose insert loses finds the gate
     # closed (it raised a unique violation before).
     created = conn.execute(
-        _insert_ignore(conn, slack_webhooks)
+        insert_ignore(conn, slack_webhooks)
         .values(webhook_key=key, next_send_ms=now + CLAIM_LEASE_MS)
         .returning(slack_webhooks.c.webhook_key)
     ).first()

@@ -516,3 +516,24 @@ erasures = Table(
     Column("created_ms", BigInteger, nullable=False),
     Index("ix_erasures_created", "created_ms"),
 )
+
+# Ids whose data ingestion drops (revision 0011; services/suppression.py): a person erased and
+# suppressed is not stored again when their sources keep sending. Keyed SHA-256 of each id, never
+# the id; the key is the installation's, in store_settings.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject_hash", String(64), nullable=False, unique=True),
+    Column("erasure_id", String(40)),
+    Column("created_by", String(100), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# Values the store keeps for itself (revision 0011): the suppression list's hashing key.
+store_settings = Table(
+    "store_settings",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -56,7 +56,7 @@ class WriteCounts:
     new_positions: list[int] = field(default_factory=list)
 
 
-def _insert_ignore(conn: Connection, table: Table):
+def insert_ignore(conn: Connection, table: Table):
     """INSERT … ON CONFLICT DO NOTHING for the connection's dialect."""
     dialect = conn.dialect.name
     if dialect == "sqlite":
@@ -384,7 +384,7 @@ def _store_identities(
         if canonical == previous_id:
             continue
         conn.execute(
-            _insert_ignore(conn, identities),
+            insert_ignore(conn, identities),
             {
                 "alias_id": previous_id,
                 "user_id": canonical,
@@ -447,7 +447,7 @@ def upsert_users(
                 }
             )
     if new_rows:
-        conn.execute(_insert_ignore(conn, users), new_rows)
+        conn.execute(insert_ignore(conn, users), new_rows)
     if changed:
         conn.execute(
             update(users)
@@ -479,7 +479,7 @@ def _insert_records(
         fresh.append(row)
         counts.new_positions.append(position)
     if fresh:
-        result = conn.execute(_insert_ignore(conn, table), fresh)
+        result = conn.execute(insert_ignore(conn, table), fresh)
         inserted = (
             result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(fresh)
         )

@@ -501,6 +501,7 @@ def test_deletion_request_erases_the_person(stack):
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["found"] is True and answer.json()["deleted"]["events"] == 1
+    assert answer.json()["suppressed"] is None  # not asked
     assert api(stack, "GET", f"/v1/users/{person}").status_code == 404
     erasures = api(stack, "GET", "/v1/erasures").json()["erasures"]
     assert erasures[0]["erasure_id"] == answer.json()["erasure_id"]
@@ -513,6 +514,23 @@ def test_deletion_request_erases_the_person(stack):
         f"{stack['n8n']}/webhook/personapulse-erase-person", json={"name": "x"}, timeout=60
     )
     assert refused.status_code == 422 and refused.json()["erasure_id"] is None
+
+    # With suppress, the person's data sent afterwards is dropped on arrival.
+    assert (
+        api(stack, "POST", "/v1/events", json={**event, "messageId": f"{person}-2"}).json()[
+            "accepted"
+        ]
+        == 1
+    )
+    suppressed = requests.post(
+        f"{stack['n8n']}/webhook/personapulse-erase-person",
+        json={"email": person, "suppress": "true"},
+        timeout=60,
+    )
+    assert suppressed.status_code == 200, suppressed.text
+    assert suppressed.json()["found"] is True and suppressed.json()["suppressed"] == 1
+    resent = api(stack, "POST", "/v1/events", json={**event, "messageId": f"{person}-3"}).json()
+    assert (resent["accepted"], resent["suppressed"]) == (0, 1)
 
 
 def test_forwarded_events_are_stored(stack):

@@ -30,7 +30,14 @@ def test_segment_batch_is_stored_and_resend_is_duplicate(client, auth, store):
     assert first.json["accepted"] == n and first.json["rejected"] == 0
     again = client.post("/v1/events", json=batch, headers=auth)
     assert again.status_code == 200
-    assert again.json == {"accepted": 0, "duplicate": n, "rejected": 0, "flagged": 0, "errors": []}
+    assert again.json == {
+        "accepted": 0,
+        "duplicate": n,
+        "rejected": 0,
+        "flagged": 0,
+        "suppressed": 0,
+        "errors": [],
+    }
     assert _count(store, events) == n
 
 

@@ -3,13 +3,16 @@
 const { apiUrl } = require('../lib/base-url');
 const sample = require('../samples/erase_person.json');
 
+// Zapier hands boolean fields over as the strings "true" / "false" (a test run may pass a boolean).
+const asBoolean = (value) => ['true', 'yes', '1'].includes(String(value).toLowerCase());
+
 const total = (counts) => Object.values(counts || {}).reduce((sum, n) => sum + n, 0);
 
 const perform = async (z, bundle) => {
   const response = await z.request({
     url: apiUrl(bundle, '/v1/erasures'),
     method: 'POST',
-    body: { person: bundle.inputData.person },
+    body: { person: bundle.inputData.person, suppress: asBoolean(bundle.inputData.suppress) },
   });
   const { deleted, scrubbed, ...erasure } = response.data;
   return {
@@ -41,6 +44,14 @@ module.exports = {
         helpText:
           'Any id of the person: user id, anonymous id or email. An unknown person is not an error: the step reports Found as false.',
       },
+      {
+        key: 'suppress',
+        label: 'Also Suppress',
+        type: 'boolean',
+        default: 'false',
+        helpText:
+          'Put every id of the person on the suppression list, so data your sources send about them later is dropped instead of stored again.',
+      },
     ],
     sample,
     outputFields: [
@@ -51,6 +62,7 @@ module.exports = {
       { key: 'salt', label: 'Salt', type: 'string' },
       { key: 'requested_by', label: 'Requested By', type: 'string' },
       { key: 'finished_ms', label: 'Finished Epoch Milliseconds', type: 'integer' },
+      { key: 'suppressed', label: 'IDs Suppressed', type: 'integer' },
       { key: 'airtable_job_id', label: 'Airtable Job ID', type: 'string' },
       { key: 'wal_truncated', label: 'Write-Ahead Log Emptied', type: 'boolean' },
       { key: 'rows_deleted', label: 'Rows Deleted', type: 'integer' },

@@ -24,6 +24,7 @@ const COUNT_FIELDS = [
   { key: 'duplicate', label: 'Duplicate', type: 'integer' },
   { key: 'rejected', label: 'Rejected', type: 'integer' },
   { key: 'flagged', label: 'Flagged', type: 'integer' },
+  { key: 'suppressed', label: 'Suppressed', type: 'integer' },
 ];
 
 module.exports = { compact, flattenIngestResult, COUNT_FIELDS };

@@ -65,6 +65,7 @@ describe('creates against the live service', () => {
       duplicate: 0,
       rejected: 0,
       flagged: 0,
+      suppressed: 0,
       event: 'Order Completed',
       message_id: messageId,
     });
@@ -215,7 +216,32 @@ describe('erasure', () => {
       authData: liveAuth(),
       inputData: { person: userId },
     });
-    expect(again).toMatchObject({ found: false, rows_deleted: 0 });
+    expect(again).toMatchObject({ found: false, rows_deleted: 0, suppressed: null });
+    // "false" from Zapier's boolean field must not suppress.
+    const notSuppressed = await appTester(App.creates.erase_person.operation.perform, {
+      authData: liveAuth(),
+      inputData: { person: userId, suppress: 'false' },
+    });
+    expect(notSuppressed.suppressed).toBeNull();
+  });
+
+  test('Erase Person with Also Suppress keeps the person out when their data comes again', async () => {
+    const { base_url: baseUrl, api_key: apiKey } = liveAuth();
+    const userId = unique('zap-suppress');
+    const send = () =>
+      fetch(`${baseUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'X-API-Key': apiKey, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ type: 'track', event: 'Order Completed', userId, messageId: unique('m') }),
+      }).then((response) => response.json());
+    expect((await send()).accepted).toBe(1);
+
+    const result = await appTester(App.creates.erase_person.operation.perform, {
+      authData: liveAuth(),
+      inputData: { person: userId, suppress: 'true' }, // as Zapier sends a boolean field
+    });
+    expect(result).toMatchObject({ found: true, suppressed: 1 });
+    expect(await send()).toMatchObject({ accepted: 0, suppressed: 1 });
   });
 });
 

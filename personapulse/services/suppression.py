@@ -1,0 +1,251 @@
+"""The suppression list: ids whose data ingestion drops, so an erased person stays erased.
+
+An erasure deletes what the store holds; the sources (a website's tracking, a CRM's webhook) keep
+sending. Segment answers this with "delete and suppress"; here an erasure asked with ``suppress``
+adds every id of the person (user ids, former user ids, anonymous ids, emails) to this list, and
+from its commit on every ingestion request drops the items that carry one of them: events by
+``user_id``, ``anonymous_id``, ``previous_id`` or ``traits.email``; reviews, conversations and
+profiles by ``user_id`` or ``email``. Emails match in any case, other ids exactly. The answer counts
+the items dropped as ``suppressed``: they are neither stored nor rejected (the sender did nothing
+wrong), and a retry drops them again.
+
+The list keeps no id: each entry is a SHA-256 of the installation's key (a random value made with
+the first entry, in ``store_settings``) and the id. An entry is lifted with :func:`lift`, when the
+person comes back and agrees to be recorded again.
+
+Each process keeps the list in memory and checks, in every ingestion write transaction, that it is
+current (one ``count`` / ``max`` of the table: ~1 µs on SQLite), so an entry added by any process
+holds for every request that commits after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from personapulse.store import now_ms
+from personapulse.store.engine import (
+    per_engine,
+    read_connection,
+    serialize,
+    write_transaction,
+)
+from personapulse.store.schema import store_settings, suppressions
+from personapulse.store.writes import insert_ignore
+
+KEY_SETTING = "suppression_key"
+ANON_PREFIX = "anon:"
+
+
+def fingerprint(identifier: str, key: str) -> str:
+    """The list's entry for ``identifier`` (an email is lower-cased first, as it is matched)."""
+    if "@" in identifier:
+        identifier = identifier.lower()
+    return hashlib.sha256(f"{key}:{identifier}".encode()).hexdigest()
+
+
+def identifiers_of(person: str) -> set[str]:
+    """The ids one string given by an operator suppresses: itself (an ``anon:`` reference as the
+    anonymous id it names)."""
+    person = person.strip()
+    if person.startswith(ANON_PREFIX) and len(person) > len(ANON_PREFIX):
+        return {person[len(ANON_PREFIX) :]}
+    return {person} if person else set()
+
+
+def ids_to_list(subject: Any, person: str) -> set[str]:
+    """The ids suppressing ``person`` lists: every user id, anonymous id and email the store knows
+    of them (``subject``, an erasure.Subject), or, knowing none, the id given."""
+    if subject.found:
+        return subject.user_ids | subject.anonymous_ids | subject.emails
+    return identifiers_of(person)
+
+
+def _key(conn: Connection) -> str:
+    """The installation's hashing key, made on first use (two processes making it at once keep the
+    first one committed)."""
+    found = conn.execute(
+        select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
+    ).scalar()
+    if found is None:
+        conn.execute(
+            insert_ignore(conn, store_settings).values(
+                name=KEY_SETTING, value=secrets.token_hex(16)
+            )
+        )
+        found = conn.execute(
+            select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
+        ).scalar_one()
+    return found
+
+
+def add(
+    conn: Connection,
+    identifiers: Iterable[str],
+    *,
+    created_by: str,
+    erasure_id: str | None = None,
+) -> int:
+    """Add ``identifiers`` to the list inside the caller's write transaction; returns how many were
+    new (an id already listed keeps its entry)."""
+    key = _key(conn)
+    entries = sorted({fingerprint(i, key) for i in identifiers if i})
+    existing = set(
+        conn.execute(
+            select(suppressions.c.subject_hash).where(suppressions.c.subject_hash.in_(entries))
+        ).scalars()
+    )
+    created = now_ms()
+    rows = [
+        {
+            "subject_hash": entry,
+            "erasure_id": erasure_id,
+            "created_by": created_by,
+            "created_ms": created,
+        }
+        for entry in entries
+        if entry not in existing
+    ]
+    if rows:
+        conn.execute(insert(suppressions), rows)
+    return len(rows)
+
+
+def suppress_person(engine: Engine, person: str, *, created_by: str) -> int:
+    """Suppress without erasing (a "do not track" request): every id the store knows of
+    ``person``, or the id given when it knows none. Returns how many ids were newly listed."""
+    from personapulse.services.erasure import find_subject
+
+    if not person or not person.strip():
+        raise ValueError("person must name an id or email")
+    with write_transaction(engine) as conn:
+        # PostgreSQL: the erasures' lock; they add entries too.
+        serialize(conn, "ingest")
+        return add(conn, ids_to_list(find_subject(conn, person), person), created_by=created_by)
+
+
+def list_entries(engine: Engine, *, limit: int = 100, before_id: int | None = None) -> list[dict]:
+    """The newest entries first (hashes, never ids); ``before_id`` pages on."""
+    with read_connection(engine) as conn:
+        query = select(suppressions).order_by(suppressions.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(suppressions.c.id < before_id)
+        return [
+            {
+                "id": row["id"],
+                "subject_hash": row["subject_hash"],
+                "erasure_id": row["erasure_id"],
+                "created_by": row["created_by"],
+                "created_ms": row["created_ms"],
+            }
+            for row in conn.execute(query).mappings()
+        ]
+
+
+def is_suppressed(engine: Engine, identifier: str) -> bool:
+    """Whether ``identifier`` is on the list (as ingestion would match it)."""
+    with read_connection(engine) as conn:
+        key = conn.execute(
+            select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
+        ).scalar()
+        if key is None:
+            return False
+        return (
+            conn.execute(
+                select(suppressions.c.id).where(
+                    suppressions.c.subject_hash.in_(
+                        [fingerprint(i, key) for i in identifiers_of(identifier)] or [""]
+                    )
+                )
+            ).first()
+            is not None
+        )
+
+
+def lift(engine: Engine, *, entry_id: int | None = None, identifier: str | None = None) -> int:
+    """Remove entries by their id or by the person's id; returns how many were removed."""
+    if (entry_id is None) == (identifier is None):
+        raise ValueError("give an entry id or an identifier")
+    with write_transaction(engine) as conn:
+        if entry_id is not None:
+            condition = suppressions.c.id == entry_id
+        else:
+            key = conn.execute(
+                select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
+            ).scalar()
+            if key is None:
+                return 0
+            condition = suppressions.c.subject_hash.in_(
+                [fingerprint(i, key) for i in identifiers_of(identifier or "")] or [""]
+            )
+        return conn.execute(delete(suppressions).where(condition)).rowcount
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """The list as one process holds it: tells which items carry a suppressed id."""
+
+    key: str
+    entries: frozenset[str]
+
+    def drops(self, kind: str, item: dict[str, Any]) -> bool:
+        values: list[Any] = [item.get("user_id")]
+        if kind == "events":
+            values += (item.get("anonymous_id"), item.get("previous_id"))
+            traits = item.get("traits")
+            if isinstance(traits, dict):
+                values.append(traits.get("email"))
+        else:
+            values.append(item.get("email"))
+        return any(
+            isinstance(value, str) and value and fingerprint(value, self.key) in self.entries
+            for value in values
+        )
+
+    def split(self, kind: str, items: Sequence[dict]) -> tuple[list[dict], int]:
+        """``items`` without the suppressed ones, and how many those were."""
+        kept = [item for item in items if not self.drops(kind, item)]
+        return kept, len(items) - len(kept)
+
+
+class _ProcessList:
+    """This process's copy of the list, reloaded when the table's count or newest id moved."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: tuple[int, int] | None = None
+        self._matcher: Matcher | None = None
+
+    def current(self, conn: Connection) -> Matcher | None:
+        # Straight on the driver: this runs in every ingestion write transaction.
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT count(*), max(id) FROM suppressions")
+            count, newest = cursor.fetchone()
+        finally:
+            cursor.close()
+        if not count:
+            return None
+        version = (int(count), int(newest))
+        with self._lock:
+            if version == self._version:
+                return self._matcher
+        key = conn.execute(
+            select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
+        ).scalar_one()
+        entries = frozenset(conn.execute(select(suppressions.c.subject_hash)).scalars())
+        matcher = Matcher(key=key, entries=entries)
+        with self._lock:
+            self._version, self._matcher = version, matcher
+        return matcher
+
+
+def current_matcher(conn: Connection) -> Matcher | None:
+    """The list as of ``conn``'s transaction, or None when it is empty."""
+    return per_engine(conn.engine, "info_suppression_list", _ProcessList).current(conn)

@@ -1,0 +1,131 @@
+"""The suppression list: ids whose data ingestion drops (services/suppression.py).
+
+Ids travel in request bodies, never in URLs, so they stay out of access logs; the list itself
+shows keyed hashes only.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from pydantic import BaseModel, ConfigDict, Field
+
+from personapulse.services import suppression
+from webhooks.auth import current_key, require_scope
+from webhooks.errors import ApiError, invalid_fields
+from webhooks.openapi import documented
+from webhooks.requests import validated
+from webhooks.store import get_store
+
+bp = Blueprint("suppressions", __name__, url_prefix="/v1/suppressions")
+
+MAX_LIMIT = 1000
+
+
+class PersonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person: str = Field(
+        min_length=1,
+        max_length=320,
+        pattern=r"\S",
+        description="an id of the person: user id, anonymous id, anon:<id> or email; suppressing "
+        "lists every id the store knows of them (knowing none, the id given)",
+    )
+
+
+class SuppressOut(BaseModel):
+    added: int = Field(description="ids newly listed (0: they were listed already)")
+
+
+class CheckOut(BaseModel):
+    suppressed: bool
+
+
+class LiftOut(BaseModel):
+    lifted: int = Field(description="entries removed")
+
+
+@bp.post("")
+@require_scope("admin")
+@documented(
+    summary="Suppress a person without erasing them (data sent with their ids is dropped)",
+    tag="privacy",
+    body=PersonRequest,
+    responses={200: SuppressOut},
+)
+def post_suppression():
+    body = validated(PersonRequest)
+    added = suppression.suppress_person(
+        get_store().engine, body.person, created_by=f"api:{current_key().id}"
+    )
+    return {"added": added}
+
+
+@bp.get("")
+@require_scope("admin")
+@documented(
+    summary="The suppression list, newest first (keyed hashes, never ids); ?before=<id> pages on",
+    tag="privacy",
+    query={
+        "limit": {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
+        "before": {
+            "schema": {"type": "integer"},
+            "description": "the id of the last entry of the previous page",
+        },
+    },
+)
+def list_suppressions():
+    raw_limit = request.args.get("limit", "100")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise invalid_fields(
+            [{"field": "limit", "reason": f"must be a whole number from 1 to {MAX_LIMIT}"}]
+        )
+    raw_before = request.args.get("before")
+    if raw_before is not None and not raw_before.isdigit():
+        raise invalid_fields([{"field": "before", "reason": "must be an entry id (a number)"}])
+    entries = suppression.list_entries(
+        get_store().engine,
+        limit=int(raw_limit),
+        before_id=int(raw_before) if raw_before is not None else None,
+    )
+    return {"suppressions": entries}
+
+
+@bp.post("/check")
+@require_scope("admin")
+@documented(
+    summary="Whether an id is on the suppression list",
+    tag="privacy",
+    body=PersonRequest,
+    responses={200: CheckOut},
+)
+def check_suppression():
+    body = validated(PersonRequest)
+    return {"suppressed": suppression.is_suppressed(get_store().engine, body.person)}
+
+
+@bp.post("/lift")
+@require_scope("admin")
+@documented(
+    summary="Lift the suppression of an id (the person agreed to be recorded again)",
+    tag="privacy",
+    body=PersonRequest,
+    responses={200: LiftOut},
+    description="Removes the entry of the id given; the person's other ids stay listed until "
+    "lifted one by one (or by entry id with DELETE).",
+)
+def lift_by_person():
+    body = validated(PersonRequest)
+    return {"lifted": suppression.lift(get_store().engine, identifier=body.person)}
+
+
+@bp.delete("/<int:entry_id>")
+@require_scope("admin")
+@documented(
+    summary="Remove one entry of the suppression list",
+    tag="privacy",
+    responses={204: "removed", 404: "unknown"},
+)
+def delete_entry(entry_id: int):
+    if not suppression.lift(get_store().engine, entry_id=entry_id):
+        raise ApiError(404, "not_found", f"no suppression entry {entry_id}")
+    return "", 204
