@@ -87,6 +87,7 @@ bench: setup
 	$(BIN)/python bench/bench_prune.py
 	$(BIN)/python bench/bench_data_quality.py
 	$(BIN)/python bench/bench_erasure.py
+	$(BIN)/python bench/bench_suppression.py
 	$(BIN)/python bench/bench_parsers.py
 	$(BIN)/python bench/bench_personas.py
 	$(BIN)/python bench/eval_wholesale.py

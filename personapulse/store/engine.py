@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import sqlite3
 import threading
@@ -37,6 +38,11 @@ GATE_POLL_FIRST_S = 0.000_02
 GATE_POLL_SHORT_MAX_S = 0.000_2
 GATE_LONG_WAIT_S = 0.005
 GATE_POLL_LONG_S = 0.001
+# Things the writers of one SQLite database count changes of, in the writer gate's file (mapped
+# into every process's memory; WriterGate.change_count): a process's copy of them is current while
+# the count it was read at is. Read and counted only while holding the gate, so a count changes
+# only with the transaction that makes the change.
+CHANGE_COUNTERS = ("suppressions",)
 # PostgreSQL advisory locks taken by serialize() live in this namespace (first key of the pair).
 ADVISORY_NAMESPACE = 0x5050  # "PP"
 
@@ -285,6 +291,7 @@ class WriterGate:
         self._depth = 0
         self._fd: int | None = None
         self._fd_pid = 0
+        self._counters: mmap.mmap | None = None
         self._owner: int | None = None
         # Set while the WAL restart waits for the gate: a thread lock is not fair, and a writer
         # re-taking it the moment it let go could otherwise keep the restart out indefinitely.
@@ -296,6 +303,27 @@ class WriterGate:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._fd_pid = os.getpid()
         return self._fd
+
+    def _counter_map(self) -> mmap.mmap:
+        # A forked worker may keep its parent's mapping: it is of the same shared page.
+        if self._counters is None:
+            fd = self._file()
+            size = 8 * len(CHANGE_COUNTERS)
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)  # zeros; a second process doing the same changes nothing
+            self._counters = mmap.mmap(fd, size)  # shared: every process maps the same page
+        return self._counters
+
+    def change_count(self, name: str) -> int:
+        """How many times ``name`` changed (see :data:`CHANGE_COUNTERS`); read it holding the gate."""
+        slot = 8 * CHANGE_COUNTERS.index(name)
+        return int.from_bytes(self._counter_map()[slot : slot + 8], "little")
+
+    def count_change(self, name: str) -> None:
+        """Count a change of ``name``; call it holding the gate, in the transaction that changes it."""
+        slot = 8 * CHANGE_COUNTERS.index(name)
+        following = (self.change_count(name) + 1) % 2**64
+        self._counter_map()[slot : slot + 8] = following.to_bytes(8, "little")
 
     def acquire(self, *, before_writers: bool = False) -> None:
         """Take the gate; ``before_writers``: writers arriving meanwhile wait until it is taken

@@ -146,6 +146,39 @@ def test_a_process_waiting_for_the_gate_polls_briefly_then_every_millisecond(tmp
     assert 1 <= long_pauses <= waited_ms - 5 + 1
 
 
+def test_change_counts_are_shared_by_every_process_of_one_database(tmp_path):
+    """A count made in another process is seen at once (the gate file's page is shared memory)."""
+    gate = WriterGate(str(tmp_path / "db.writelock"))
+    gate.acquire()
+    assert gate.change_count("suppressions") == 0
+    gate.release()
+
+    child = os.fork()
+    if child == 0:  # another worker: its own open file and its own mapping
+        code = 1
+        try:
+            other = WriterGate(gate.path)
+            other.acquire()
+            other.count_change("suppressions")
+            other.count_change("suppressions")
+            other.release()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+    gate.acquire()
+    try:
+        assert gate.change_count("suppressions") == 2
+        gate.count_change("suppressions")
+        assert WriterGate(gate.path).change_count("suppressions") == 3
+    finally:
+        gate.release()
+    with pytest.raises(ValueError):
+        gate.change_count("no such counter")
+
+
 def test_writers_of_one_file_take_turns_through_the_gate(store):
     """Threads and a second engine (as a second gunicorn worker) all get their writes in."""
     from personapulse.store import write_transaction
