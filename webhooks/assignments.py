@@ -11,6 +11,7 @@ from personapulse.services import personas as persona_service
 from webhooks.auth import require_scope
 from webhooks.errors import invalid_fields
 from webhooks.openapi import documented
+from webhooks.requests import int_arg
 from webhooks.store import get_store
 
 bp = Blueprint("assignments", __name__, url_prefix="/v1/assignments")
@@ -34,18 +35,14 @@ MAX_LIMIT = 10_000
     },
 )
 def list_assignments():
-    raw_limit = request.args.get("limit", "1000")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise invalid_fields(
-            [{"field": "limit", "reason": f"must be a whole number from 1 to {MAX_LIMIT}"}]
-        )
+    limit = int_arg("limit", 1000, 1, MAX_LIMIT)
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise invalid_fields([{"field": "format", "reason": "must be json or csv"}])
     page, cursor = persona_service.assignments_page(
         get_store().engine,
         after=request.args.get("after"),
-        limit=int(raw_limit),
+        limit=limit,
         persona_id=request.args.get("persona"),
     )
     if fmt == "csv":

@@ -16,7 +16,7 @@ from personapulse.services.reviews import pain_points
 from webhooks.auth import require_scope
 from webhooks.errors import invalid_fields
 from webhooks.openapi import documented
-from webhooks.requests import validated
+from webhooks.requests import int_arg, validated
 from webhooks.store import get_store
 
 bp = Blueprint("insights", __name__, url_prefix="/v1")
@@ -85,15 +85,6 @@ def _since_param() -> pd.Timestamp | None:
     return since.tz_localize("UTC") if since.tzinfo is None else since
 
 
-def _int_param(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise invalid_fields(
-            [{"field": name, "reason": f"must be a whole number from {low} to {high}"}]
-        )
-    return int(raw)
-
-
 @bp.get("/pain-points")
 @require_scope("read")
 @documented(
@@ -130,8 +121,8 @@ def get_journeys():
     return journey_service.journeys(
         get_store().engine,
         persona_id=request.args.get("persona"),
-        top=_int_param("top", 10, 1, 100),
-        max_step=_int_param("max_step", 10, 2, 30),
+        top=int_arg("top", 10, 1, 100),
+        max_step=int_arg("max_step", 10, 2, 30),
     )
 
 

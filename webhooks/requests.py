@@ -61,3 +61,15 @@ def validated(model: type[Model]) -> Model:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise invalid_fields(pydantic_fields(exc)) from exc
+
+
+def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    """The whole-number query parameter ``name`` (``default`` when absent); 422 outside low..high."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise invalid_fields(
+            [{"field": name, "reason": f"must be a whole number from {low} to {high}"}]
+        )
+    return int(raw)

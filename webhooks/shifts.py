@@ -9,8 +9,8 @@ from sqlalchemy import select
 from personapulse.store import read_connection
 from personapulse.store.schema import shifts
 from webhooks.auth import require_scope
-from webhooks.errors import invalid_fields
 from webhooks.openapi import documented
+from webhooks.requests import int_arg
 from webhooks.store import get_store
 
 bp = Blueprint("shifts", __name__, url_prefix="/v1/shifts")
@@ -27,12 +27,8 @@ bp = Blueprint("shifts", __name__, url_prefix="/v1/shifts")
     },
 )
 def get_shifts():
-    raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise invalid_fields(
-            [{"field": "limit", "reason": "must be a whole number from 1 to 1000"}]
-        )
-    query = select(shifts).order_by(shifts.c.detected_ms.desc(), shifts.c.id).limit(int(raw))
+    limit = int_arg("limit", 100, 1, 1000)
+    query = select(shifts).order_by(shifts.c.detected_ms.desc(), shifts.c.id).limit(limit)
     if request.args.get("persona"):
         query = query.where(shifts.c.persona_id == request.args["persona"])
     with read_connection(get_store().engine) as conn:

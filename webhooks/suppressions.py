@@ -6,14 +6,14 @@ shows keyed hashes only.
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from personapulse.services import suppression
 from webhooks.auth import current_key, require_scope
-from webhooks.errors import ApiError, invalid_fields
+from webhooks.errors import ApiError
 from webhooks.openapi import documented
-from webhooks.requests import validated
+from webhooks.requests import int_arg, validated
 from webhooks.store import get_store
 
 bp = Blueprint("suppressions", __name__, url_prefix="/v1/suppressions")
@@ -74,18 +74,10 @@ def post_suppression():
     },
 )
 def list_suppressions():
-    raw_limit = request.args.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise invalid_fields(
-            [{"field": "limit", "reason": f"must be a whole number from 1 to {MAX_LIMIT}"}]
-        )
-    raw_before = request.args.get("before")
-    if raw_before is not None and not raw_before.isdigit():
-        raise invalid_fields([{"field": "before", "reason": "must be an entry id (a number)"}])
     entries = suppression.list_entries(
         get_store().engine,
-        limit=int(raw_limit),
-        before_id=int(raw_before) if raw_before is not None else None,
+        limit=int_arg("limit", 100, 1, MAX_LIMIT),
+        before_id=int_arg("before", None, 1, 2**63 - 1),
     )
     return {"suppressions": entries}
 

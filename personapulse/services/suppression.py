@@ -27,7 +27,7 @@ import secrets
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -41,6 +41,9 @@ from personapulse.store.engine import (
 )
 from personapulse.store.schema import store_settings, suppressions
 from personapulse.store.writes import insert_ignore
+
+if TYPE_CHECKING:  # erasure imports this module
+    from personapulse.services.erasure import Subject
 
 KEY_SETTING = "suppression_key"
 # Changes whenever the list does (a random token); processes compare it with their copy's.
@@ -64,29 +67,32 @@ def identifiers_of(person: str) -> set[str]:
     return {person} if person else set()
 
 
-def ids_to_list(subject: Any, person: str) -> set[str]:
+def ids_to_list(subject: Subject, person: str) -> set[str]:
     """The ids suppressing ``person`` lists: every user id, anonymous id and email the store knows
-    of them (``subject``, an erasure.Subject), or, knowing none, the id given."""
+    of them (``subject``), or, knowing none, the id given."""
     if subject.found:
         return subject.user_ids | subject.anonymous_ids | subject.emails
     return identifiers_of(person)
 
 
+def _stored_key(conn: Connection) -> str | None:
+    """The installation's hashing key; None until the first entry is added."""
+    return conn.execute(
+        select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
+    ).scalar()
+
+
 def _key(conn: Connection) -> str:
     """The installation's hashing key, made on first use (two processes making it at once keep the
     first one committed)."""
-    found = conn.execute(
-        select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
-    ).scalar()
+    found = _stored_key(conn)
     if found is None:
         conn.execute(
             insert_ignore(conn, store_settings).values(
                 name=KEY_SETTING, value=secrets.token_hex(16)
             )
         )
-        found = conn.execute(
-            select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
-        ).scalar_one()
+        found = _stored_key(conn)
     return found
 
 
@@ -157,9 +163,7 @@ def list_entries(engine: Engine, *, limit: int = 100, before_id: int | None = No
 def is_suppressed(engine: Engine, identifier: str) -> bool:
     """Whether ``identifier`` is on the list (as ingestion would match it)."""
     with read_connection(engine) as conn:
-        key = conn.execute(
-            select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
-        ).scalar()
+        key = _stored_key(conn)
         if key is None:
             return False
         return (
@@ -182,9 +186,7 @@ def lift(engine: Engine, *, entry_id: int | None = None, identifier: str | None 
         if entry_id is not None:
             condition = suppressions.c.id == entry_id
         else:
-            key = conn.execute(
-                select(store_settings.c.value).where(store_settings.c.name == KEY_SETTING)
-            ).scalar()
+            key = _stored_key(conn)
             if key is None:
                 return 0
             condition = suppressions.c.subject_hash.in_(

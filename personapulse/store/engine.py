@@ -311,7 +311,9 @@ class WriterGate:
             size = 8 * len(CHANGE_COUNTERS)
             if os.fstat(fd).st_size < size:
                 os.ftruncate(fd, size)  # zeros; a second process doing the same changes nothing
-            self._counters = mmap.mmap(fd, size)  # shared: every process maps the same page
+            # Shared: every process maps the same page. (The file only ever grows: cutting it
+            # shorter under a running worker would fault its next read.)
+            self._counters = mmap.mmap(fd, size)
         return self._counters
 
     def change_count(self, name: str) -> int:
