@@ -14,7 +14,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import text  # noqa: E402
 
+from bench.scratch import scratch_dir  # noqa: E402
 from personapulse.config import load_settings  # noqa: E402
 from personapulse.services.ingestion import ingest, parse  # noqa: E402
 from personapulse.store import Store  # noqa: E402
@@ -62,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    store = Store(f"sqlite:///{Path(tempfile.mkdtemp(prefix='pp-dq-')) / 'pp.sqlite'}")
+    store = Store(f"sqlite:///{scratch_dir('pp-dq-') / 'pp.sqlite'}")
     store.migrate()
     settings = load_settings({"INCREMENTAL_UPDATES": False})
     for start in range(0, args.events, 10_000):

@@ -18,7 +18,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +27,7 @@ from sqlalchemy import func, select
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.scratch import scratch_dir  # noqa: E402
 from personapulse.config import load_settings  # noqa: E402
 from personapulse.demo import DemoConfig  # noqa: E402
 from personapulse.services import narratives, outbound  # noqa: E402
@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20)
     parser.add_argument("--heavy-events", type=int, default=0)
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="pp-bench-erasure-")
+    folder = str(scratch_dir("pp-bench-erasure-"))
     store = Store(f"sqlite:///{folder}/pp.sqlite")
     store.migrate()
     settings = load_settings()

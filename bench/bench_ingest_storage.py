@@ -14,13 +14,13 @@ import argparse
 import json
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.scratch import scratch_dir  # noqa: E402
 from personapulse.store.keys import create_key  # noqa: E402
 from webhooks import create_app  # noqa: E402
 
@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20_500)
     args = parser.parse_args()
-    database = Path(tempfile.mkdtemp(prefix="pp-storage-")) / "pp.sqlite"
+    database = scratch_dir("pp-storage-") / "pp.sqlite"
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{database}",

@@ -16,7 +16,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.scratch import scratch_dir  # noqa: E402
 from personapulse.store import now_ms, write_transaction  # noqa: E402
 from personapulse.store.keys import create_key  # noqa: E402
 from personapulse.store.retention import CHUNK_ROWS, DAY_MS, RetentionPolicy, prune  # noqa: E402
@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
-    database = Path(tempfile.mkdtemp(prefix="pp-prune-")) / "pp.sqlite"
+    database = scratch_dir("pp-prune-") / "pp.sqlite"
     app = create_app(
         {"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench", "RATE_LIMIT_PER_SECOND": 0}
     )

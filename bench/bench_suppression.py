@@ -16,7 +16,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.scratch import scratch_dir  # noqa: E402
 from personapulse.config import load_settings  # noqa: E402
 from personapulse.services import ingestion, suppression  # noqa: E402
 from personapulse.services.ingestion import ingest, parse  # noqa: E402
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=1500)
     parser.add_argument("--entries", type=int, default=100_000)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="pp-suppress-"))
+    workdir = scratch_dir("pp-suppress-")
     sizes = {"empty": 0, "small": args.entries // 100, "large": args.entries}
     stores: dict[str, Store] = {}
     for name, size in sizes.items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sklearn.metrics import adjusted_rand_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import scratch_dir  # noqa: E402
 from personapulse.config import load_settings  # noqa: E402
 from personapulse.demo import DemoConfig  # noqa: E402
 from personapulse.services.demo_load import load_demo  # noqa: E402
@@ -28,7 +28,7 @@ from personapulse.store import Store  # noqa: E402
 
 
 def run(users: int, seed: int, archetypes: int) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="pp-demo-eval-"))
+    workdir = scratch_dir("pp-demo-eval-")
     store = Store(f"sqlite:///{workdir / 'store.sqlite'}")
     store.migrate()
     settings = load_settings({"INCREMENTAL_UPDATES": False})

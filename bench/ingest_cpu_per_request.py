@@ -19,13 +19,13 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.bench_ingest import SERVICE_ENV, _start_bare, _wrk  # noqa: E402
+from bench.scratch import scratch_dir  # noqa: E402
 from tests.live_service import start_service  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of both servers")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="pp-cpu-"))
+    workdir = scratch_dir("pp-cpu-")
     service = start_service(workdir, workers=args.workers, extra_env=SERVICE_ENV)
     bare, bare_url = _start_bare(args.workers, workdir / "bare.log")
 
