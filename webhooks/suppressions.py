@@ -110,7 +110,7 @@ def lift_by_person():
     return {"lifted": suppression.lift(get_store().engine, identifier=body.person)}
 
 
-@bp.delete("/<int:entry_id>")
+@bp.delete("/<int(max=9223372036854775807):entry_id>")  # a larger id: 404, not an overflow
 @require_scope("admin")
 @documented(
     summary="Remove one entry of the suppression list",

@@ -64,6 +64,7 @@ def test_suppress_check_list_and_lift(client, auth):
     assert client.post("/v1/events", json=again, headers=auth).json["accepted"] == 1
     assert client.delete(f"/v1/suppressions/{newest['id']}", headers=auth).status_code == 204
     assert client.delete(f"/v1/suppressions/{newest['id']}", headers=auth).status_code == 404
+    assert client.delete(f"/v1/suppressions/{2**64}", headers=auth).status_code == 404
     assert client.get("/v1/suppressions", headers=auth).json == {"suppressions": []}
 
 
