@@ -34,6 +34,16 @@ def test_an_erasure_with_suppress_keeps_the_person_out_over_http(client, auth):
         assert (answer.json["accepted"], answer.json["suppressed"]) == (0, 1)
     assert client.get("/v1/users/quiet-please", headers=auth).status_code == 404
 
+    # A batch of a suppressed item and an invalid one: nothing stored, but not "all rejected" (422).
+    mixed = {"batch": [{**EVENT, "messageId": "m-quiet-4"}, {"type": "track", "userId": "x"}]}
+    answer = client.post("/v1/events", json=mixed, headers=auth)
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["accepted"], answer.json["suppressed"], answer.json["rejected"]) == (
+        0,
+        1,
+        1,
+    )
+
     # Without suppress the answer says so (null), and nothing is listed.
     plain = client.post("/v1/erasures", json={"person": "someone-else"}, headers=auth).json
     assert plain["suppressed"] is None
