@@ -101,10 +101,9 @@ def _path_template(rule: str) -> tuple[str, list[dict]]:
     parts = []
     for part in rule.split("/"):
         if part.startswith("<") and part.endswith(">"):
-            name = part[1:-1].split(":")[-1]
-            params.append(
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            )
+            converter, _, name = part[1:-1].rpartition(":")
+            kind = "integer" if converter.startswith("int") else "string"
+            params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
             parts.append("{" + name + "}")
         else:
             parts.append(part)

@@ -105,7 +105,8 @@ def test_suppressions_are_in_the_openapi_document(client):
     document = client.get("/openapi.json").json
     paths = document["paths"]
     assert {"post", "get"} <= set(paths["/v1/suppressions"])
-    assert "delete" in paths["/v1/suppressions/{entry_id}"]
+    (entry_id,) = paths["/v1/suppressions/{entry_id}"]["delete"]["parameters"]
+    assert entry_id["schema"] == {"type": "integer"}
     erasure = document["components"]["schemas"]["ErasureRequest"]["properties"]
     assert erasure["suppress"]["type"] == "boolean"
 
