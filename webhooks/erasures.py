@@ -12,6 +12,7 @@ from personapulse.services.erasure import erase_person, list_erasures
 from webhooks.auth import current_key, require_scope
 from webhooks.openapi import documented
 from webhooks.requests import validated
+from webhooks.schemas import PersonId
 from webhooks.store import get_store
 
 bp = Blueprint("erasures", __name__, url_prefix="/v1/erasures")
@@ -19,10 +20,7 @@ bp = Blueprint("erasures", __name__, url_prefix="/v1/erasures")
 
 class ErasureRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    person: str = Field(
-        min_length=1,
-        max_length=320,
-        pattern=r"\S",
+    person: PersonId = Field(
         description="any id of the person: user id, former user id, anonymous id, anon:<id>, "
         "email, or the id of one of their reviews or conversations",
     )

@@ -6,11 +6,15 @@ the three body shapes every ingestion endpoint accepts: one item, a list, or an 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, Field, RootModel, StringConstraints
 
 from personapulse.ingest.schemas import ConversationIn, ProfileIn, ReviewIn, SegmentEventIn
+
+# Any id of one person as an operator names them (erasure and suppression requests): not blank, at
+# most an email's length.
+PersonId = Annotated[str, StringConstraints(min_length=1, max_length=320, pattern=r"\S")]
 
 
 class ItemErrorOut(BaseModel):

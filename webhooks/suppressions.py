@@ -14,6 +14,7 @@ from webhooks.auth import current_key, require_scope
 from webhooks.errors import ApiError
 from webhooks.openapi import documented
 from webhooks.requests import int_arg, validated
+from webhooks.schemas import PersonId
 from webhooks.store import get_store
 
 bp = Blueprint("suppressions", __name__, url_prefix="/v1/suppressions")
@@ -23,10 +24,7 @@ MAX_LIMIT = 1000
 
 class PersonRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    person: str = Field(
-        min_length=1,
-        max_length=320,
-        pattern=r"\S",
+    person: PersonId = Field(
         description="an id of the person: user id, anonymous id, anon:<id> or email; suppressing "
         "lists every id the store knows of them (knowing none, the id given)",
     )
