@@ -8,7 +8,13 @@ import time
 from sqlalchemy import text
 
 from personapulse.store import Store, write_transaction
-from personapulse.store.engine import WAL_BACKSTOP_PAGES, run_in_write_group
+from personapulse.store.engine import (
+    SQLITE_PAGE_SIZE,
+    WAL_BACKSTOP_BYTES,
+    WAL_RESTART_BYTES,
+    make_engine,
+    run_in_write_group,
+)
 
 
 def _store(tmp_path, name: str = "wal.sqlite", **checkpointer_settings) -> Store:
@@ -35,7 +41,8 @@ def test_writers_leave_checkpoints_to_the_thread(tmp_path):
     try:
         with store.engine.connect() as conn:
             # Writers checkpoint only past the backstop, not at SQLite's 1,000 pages.
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_BACKSTOP_PAGES
+            autocheckpoint = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+            assert autocheckpoint == WAL_BACKSTOP_BYTES // SQLITE_PAGE_SIZE
         for k in range(200):
             run_in_write_group(
                 store.engine,
@@ -145,3 +152,39 @@ def test_no_thread_without_a_write(tmp_path):
         assert store.engine.info_wal_checkpointer._thread is None
     finally:
         store.dispose()
+
+
+def test_a_new_database_gets_the_small_page_size_and_wal_limits_in_bytes(tmp_path):
+    store = _store(tmp_path)
+    checkpointer = store.engine.info_wal_checkpointer
+    try:
+        run_in_write_group(
+            store.engine, lambda conn: conn.execute(text("INSERT INTO t VALUES (1, 'x')"))
+        )
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_SIZE
+            assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == WAL_RESTART_BYTES
+        assert _wait_for(lambda: checkpointer.restart_pages is not None)
+        assert checkpointer.restart_pages == WAL_RESTART_BYTES // SQLITE_PAGE_SIZE
+    finally:
+        store.dispose()
+
+
+def test_an_existing_database_keeps_its_page_size_and_its_wal_limits_follow_it(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.execute("PRAGMA page_size=4096")
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+    old.close()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+            autocheckpoint = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+            assert autocheckpoint == WAL_BACKSTOP_BYTES // 4096
+    finally:
+        engine.info_wal_checkpointer.stop()
+        engine.dispose()
