@@ -44,6 +44,11 @@ def require_content_type(*allowed: str) -> str:
 def json_body() -> Any:
     """The decoded JSON body (orjson: fast, strict UTF-8, bounded nesting); 400 when malformed."""
     require_content_type("application/json")
+    return decode_json_body()
+
+
+def decode_json_body() -> Any:
+    """:func:`json_body` for a view that has checked the content type itself."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise ApiError(400, "bad_request", "the request body is empty; send a JSON document")

@@ -6,6 +6,7 @@ stores its data, its identities, its idempotency record and its counts together 
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -147,11 +148,16 @@ def _bulk_insert_ignore(
     if not rows:
         return 0
     columns, rows = _without_null_columns(columns, rows)
+    return _executemany(conn, _insert_ignore_sql(table, tuple(columns)), rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_ignore_sql(table: str, columns: tuple[str, ...]) -> str:
+    # A handful of column sets recur (which fields senders fill): built once, not per request.
     placeholders = ", ".join("?" * len(columns))
-    sql = (
+    return (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
     )
-    return _executemany(conn, sql, rows)
 
 
 def _without_null_columns(
@@ -159,6 +165,11 @@ def _without_null_columns(
 ) -> tuple[Sequence[str], list[tuple]]:
     """``columns`` and ``rows`` without the columns that are None in every row."""
     first, count = rows[0], len(rows)
+    if count == 1:  # a single event, the commonest request: one pass over its values
+        kept = [index for index, value in enumerate(first) if value is not None]
+        if not kept or len(kept) == len(columns):
+            return columns, rows
+        return [columns[index] for index in kept], [tuple([first[index] for index in kept])]
     kept = [
         index
         for index, value in enumerate(first)

@@ -97,8 +97,14 @@ def test_columns_null_in_every_row_are_left_out_and_stored_as_null(tmp_path):
                 == 1
             )
             assert _bulk_insert_ignore(conn, "t", ("k", "a", "b"), [("w", "", 0)]) == 1
+            # One row (a single event's request) takes its own path: the same columns go.
+            assert _bulk_insert_ignore(conn, "t", ("k", "a", "b"), [("v", None, 7)]) == 1
+            assert _bulk_insert_ignore(conn, "t", ("k", "a", "b"), [("u", None, None)]) == 1
+            assert _bulk_insert_ignore(conn, "t", ("k", "a", "b"), [("u", "2", None)]) == 0
             rows = conn.exec_driver_sql("SELECT k, a, b FROM t ORDER BY k").all()
         assert [tuple(row) for row in rows] == [
+            ("u", None, None),
+            ("v", None, 7),
             ("w", "", 0),  # empty and zero are values, not NULL: kept
             ("x", "1", None),
             ("y", None, None),
