@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 try:
     import fcntl
@@ -117,6 +117,10 @@ def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
     def _on_begin(connection: Connection) -> None:
         # Straight on the driver: SQLAlchemy's statement machinery costs more than the BEGIN.
         driver = connection.connection.driver_connection
+        if driver.in_transaction:
+            # The group committer's own BEGIN IMMEDIATE (see _driver_transaction): a statement run
+            # through SQLAlchemy inside it joins it.
+            return
         statement = (
             "BEGIN IMMEDIATE" if connection.get_execution_options().get("write") else "BEGIN"
         )
@@ -474,6 +478,51 @@ def _driver_execute(connection: Connection, sql: str) -> None:
         cursor.close()
 
 
+def _write_transaction_of(connection: Connection) -> contextlib.AbstractContextManager:
+    if connection.dialect.name == "sqlite":
+        return _driver_transaction(connection)
+    return connection.begin()
+
+
+@contextlib.contextmanager
+def _driver_transaction(connection: Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT on the SQLite driver, under the SQLAlchemy connection.
+
+    SQLAlchemy's Transaction object and its events cost as much again as an empty SQLite write
+    transaction (12 µs against 6 a group, measured on the kept connection); group commits run
+    mostly driver-level statements. A SQLAlchemy statement inside still works: it auto-begins
+    SQLAlchemy's transaction, whose BEGIN joins this one (``_on_begin``), and that transaction is
+    the one committed or rolled back here. Driver errors are raised as SQLAlchemy's, as before.
+    """
+    driver = connection.connection.driver_connection
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise _as_sqlalchemy_error("BEGIN IMMEDIATE", exc) from exc
+    try:
+        yield
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        elif driver.in_transaction:
+            driver.rollback()
+        raise
+    if connection.in_transaction():
+        connection.commit()
+        return
+    try:
+        driver.commit()
+    except sqlite3.Error as exc:
+        with contextlib.suppress(sqlite3.Error):
+            driver.rollback()
+        raise _as_sqlalchemy_error("COMMIT", exc) from exc
+
+
+def _as_sqlalchemy_error(statement: str, exc: sqlite3.Error) -> DBAPIError:
+    # SQLAlchemy's class of the same name (OperationalError -> 503 "database is locked" …).
+    return DBAPIError.instance(statement, None, exc, sqlite3.Error)
+
+
 class GroupCommit:
     """Group commit: write units queued by a process's threads share one transaction and commit.
 
@@ -543,7 +592,7 @@ class GroupCommit:
         try:
             connection = self._connection()
             try:
-                with connection.begin():
+                with _write_transaction_of(connection):
                     if len(group) == 1:
                         group[0].result = group[0].work(connection)
                     else:

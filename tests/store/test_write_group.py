@@ -92,6 +92,62 @@ def test_a_failing_unit_alone_is_rolled_back_and_the_committer_carries_on(store)
     assert _stored(store) == {"x", "y"}
 
 
+def _driver_insert(key: str, fail: bool = False):
+    # As ingestion writes: straight on the driver, no SQLAlchemy statement in the unit.
+    def work(conn):
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute("INSERT INTO t (k) VALUES (?)", (key,))
+        cursor.close()
+        if fail:
+            raise ValueError(f"{key} refused")
+        return key
+
+    return work
+
+
+def test_units_writing_on_the_driver_commit_and_roll_back_in_the_committers_transaction(store):
+    committer = GroupCommit(store.engine)
+    assert committer.run(_driver_insert("p")) == "p"
+    with pytest.raises(ValueError):
+        committer.run(_driver_insert("q", fail=True))
+    assert _stored(store) == {"p"}  # q's insert went with its failed transaction
+    connection = committer._connection()
+    assert not connection.connection.driver_connection.in_transaction
+
+    # A SQLAlchemy statement after driver-level ones joins the same transaction and commits with it.
+    def mixed(conn):
+        _driver_insert("r")(conn)
+        conn.execute(text("INSERT INTO t (k) VALUES ('s')"))
+        return "rs"
+
+    assert committer.run(mixed) == "rs"
+    assert _stored(store) == {"p", "r", "s"}
+    assert not connection.in_transaction()
+
+
+def test_a_commit_that_fails_is_raised_as_sqlalchemys_error_and_stores_nothing(store):
+    from sqlalchemy.exc import IntegrityError
+
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE child (k TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    committer = GroupCommit(store.engine)
+
+    def orphan(conn):
+        # The foreign key is checked only at COMMIT: the commit itself fails.
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute("INSERT INTO t (k) VALUES ('kept-out')")
+        cursor.execute("INSERT INTO child (k) VALUES ('nobody')")
+        cursor.close()
+
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+        committer.run(orphan)
+    assert _stored(store) == set()
+    assert committer.run(_driver_insert("after")) == "after"
+    assert _stored(store) == {"after"}
+
+
 def test_writer_gate_nests_in_one_thread_and_times_out_like_sqlite(tmp_path):
     gate = WriterGate(str(tmp_path / "db.writelock"), timeout_s=0.3)
     gate.acquire()
