@@ -156,8 +156,8 @@ class WalCheckpointer:
     A passive checkpoint never finishes while writers keep appending, and SQLite starts the WAL
     over only after one has: under a steady stream of batches it grew to 286 MB in a minute. So
     once the WAL holds ``restart_pages`` (by default :data:`WAL_RESTART_BYTES` of the database's
-    pages) the thread takes the writer gate (writers of every worker
-    wait there, ~100 ms: the pages not yet copied and an fsync) and runs a RESTART checkpoint,
+    pages) the thread takes the writer gate (writers of every worker wait there, ~100 ms: the
+    pages not yet copied and an fsync) and runs a RESTART checkpoint,
     after which the next write starts the WAL from its beginning (restarting at 8,192 pages
     instead gave 29,000 events/s of sustained batches against 58,500 in one run each on the 2-core
     machine). Writers still checkpoint past :data:`WAL_BACKSTOP_BYTES`, in case this thread falls

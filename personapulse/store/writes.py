@@ -167,14 +167,12 @@ def _without_null_columns(
     first, count = rows[0], len(rows)
     if count == 1:  # a single event, the commonest request: one pass over its values
         kept = [index for index, value in enumerate(first) if value is not None]
-        if not kept or len(kept) == len(columns):
-            return columns, rows
-        return [columns[index] for index in kept], [tuple([first[index] for index in kept])]
-    kept = [
-        index
-        for index, value in enumerate(first)
-        if value is not None or list(map(itemgetter(index), rows)).count(None) != count
-    ]
+    else:
+        kept = [
+            index
+            for index, value in enumerate(first)
+            if value is not None or list(map(itemgetter(index), rows)).count(None) != count
+        ]
     if not kept or len(kept) == len(columns):
         return columns, rows  # nothing to leave out (or nothing left: the insert says why)
     if len(kept) == 1:  # itemgetter of one index gives the value, not a 1-tuple

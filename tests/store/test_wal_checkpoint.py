@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sqlite3
 import time
 
 from sqlalchemy import text
@@ -171,8 +172,6 @@ def test_a_new_database_gets_the_small_page_size_and_wal_limits_in_bytes(tmp_pat
 
 
 def test_an_existing_database_keeps_its_page_size_and_its_wal_limits_follow_it(tmp_path):
-    import sqlite3
-
     path = tmp_path / "old.sqlite"
     old = sqlite3.connect(path)
     old.execute("PRAGMA page_size=4096")
