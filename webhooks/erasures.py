@@ -5,17 +5,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from personapulse.services.erasure import erase_person, list_erasures
+from personapulse.services.erasure import UnknownErasure, erase_person, list_erasures
 from webhooks.auth import current_key, require_scope
+from webhooks.errors import invalid_fields
 from webhooks.openapi import documented
-from webhooks.requests import validated
+from webhooks.requests import int_arg, validated
 from webhooks.schemas import PersonId
 from webhooks.store import get_store
 
 bp = Blueprint("erasures", __name__, url_prefix="/v1/erasures")
+MAX_LIMIT = 1000
 
 
 class ErasureRequest(BaseModel):
@@ -82,9 +84,23 @@ def post_erasure():
 @bp.get("")
 @require_scope("admin")
 @documented(
-    summary="The newest 100 erasure requests, newest first (salted hashes, no ids)",
+    summary="Erasure requests, newest first (salted hashes, no ids); ?before=<erasure_id> pages on",
     tag="privacy",
+    query={
+        "limit": {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
+        "before": {
+            "schema": {"type": "string"},
+            "description": "the erasure_id of the last record of the previous page",
+        },
+    },
     responses={200: None},
 )
 def list_all():
-    return {"erasures": list_erasures(get_store().engine)}
+    before = request.args.get("before")
+    try:
+        records = list_erasures(
+            get_store().engine, limit=int_arg("limit", 100, 1, MAX_LIMIT), before=before
+        )
+    except UnknownErasure as exc:
+        raise invalid_fields([{"field": "before", "reason": "names no erasure record"}]) from exc
+    return {"erasures": records}

@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, update
 
 from personapulse.services import suppression
 from personapulse.store import now_ms
@@ -672,15 +672,37 @@ def _queue_airtable_erase(
     return job["id"]
 
 
-def list_erasures(engine: Engine, *, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest erasure records first (no personal data: the subject is a salted hash)."""
+class UnknownErasure(LookupError):
+    """``before`` names no erasure record."""
 
+
+def list_erasures(
+    engine: Engine, *, limit: int = 100, before: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest erasure records first (no personal data: the subject is a salted hash).
+
+    ``before`` (an erasure id, the last of the previous page) pages on: the records listed after it
+    in this order. Raises UnknownErasure when no record has that id.
+    """
     with read_connection(engine) as conn:
-        rows = conn.execute(
+        query = (
             select(erasures)
             .order_by(erasures.c.created_ms.desc(), erasures.c.id.desc())
             .limit(limit)
-        ).mappings()
+        )
+        if before is not None:
+            anchor = conn.execute(
+                select(erasures.c.created_ms).where(erasures.c.id == before)
+            ).scalar()
+            if anchor is None:
+                raise UnknownErasure(before)
+            query = query.where(
+                or_(
+                    erasures.c.created_ms < anchor,
+                    and_(erasures.c.created_ms == anchor, erasures.c.id < before),
+                )
+            )
+        rows = conn.execute(query).mappings()
         return [
             {
                 "erasure_id": row["id"],

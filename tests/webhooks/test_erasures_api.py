@@ -55,6 +55,31 @@ def test_erasure_requests_are_validated_and_need_the_admin_scope(client, auth, m
     assert client.post("/v1/erasures", data="person=x", headers=auth).status_code == 415
 
 
+def test_erasure_records_page_on_from_the_last_id_of_the_previous_page(client, auth):
+    ids = [
+        client.post("/v1/erasures", json={"person": f"nobody-{n}"}, headers=auth).json["erasure_id"]
+        for n in range(5)
+    ]
+    pages, before = [], None
+    while True:
+        query = {"limit": 2, **({"before": before} if before else {})}
+        page = client.get("/v1/erasures", query_string=query, headers=auth)
+        assert page.status_code == 200, page.json
+        listed = [record["erasure_id"] for record in page.json["erasures"]]
+        if not listed:
+            break
+        assert len(listed) <= 2
+        pages.append(listed)
+        before = listed[-1]
+    assert [erasure for page in pages for erasure in page] == ids[::-1]  # newest first, each once
+    assert len(pages) == 3
+
+    for query, field in (({"before": "er_unknown"}, "before"), ({"limit": 0}, "limit")):
+        refused = client.get("/v1/erasures", query_string=query, headers=auth)
+        assert refused.status_code == 422, query
+        assert [f["field"] for f in refused.json["error"]["fields"]] == [field]
+
+
 def test_erasure_is_in_the_openapi_document(client):
     paths = client.get("/openapi.json").json["paths"]
     assert {"post", "get"} <= set(paths["/v1/erasures"])
