@@ -7,7 +7,7 @@ item's ids looked up once the list is not empty) and the baseline (the check rep
 each sending the same number of single-event requests and one 1,000-event batch. CPU time
 (``time.process_time``) per event; prints the medians and each store's ratio checked / baseline.
 
-Usage: python bench/bench_suppression.py [--rounds 9] [--singles 2000] [--entries 100000]
+Usage: python bench/bench_suppression.py [--rounds 7] [--singles 1500] [--entries 100000]
 """
 
 from __future__ import annotations
