@@ -16,6 +16,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
+from gunicorn.http import wsgi as gunicorn_wsgi
 from gunicorn.workers.gthread import ThreadWorker
 
 
@@ -179,6 +180,35 @@ class WorkerPlacement:
             self.connections[slot] = NO_WORKER
 
 
+class OneSendResponse(gunicorn_wsgi.Response):
+    """gunicorn's HTTP/1 response, sending the head and a whole body of known length in one send.
+
+    gunicorn writes the head, then the body: with TCP_NODELAY that is two segments and two
+    wake-ups of the client for a 150-byte JSON answer. A body written in one piece whose length is
+    the Content-Length (what Flask returns) leaves with its head here; anything else (chunked,
+    streamed, no body, a file) takes gunicorn's path unchanged.
+    """
+
+    def write(self, arg):
+        if (
+            self.headers_sent
+            or self.chunked
+            or getattr(self, "_omits_body", False)  # gunicorn >= 27: HEAD, 1xx, 204, 304
+            or type(arg) is not bytes
+            or not arg
+            or len(arg) != self.response_length
+        ):
+            super().write(arg)
+            return
+        # The head exactly as Response.send_headers renders it (tests compare the two).
+        lines = self.default_headers()
+        lines.extend([f"{name}: {value}\r\n" for name, value in self.headers])
+        head = ("".join(lines) + "\r\n").encode("latin-1")
+        self.headers_sent = True
+        self.sent += len(arg)
+        self.sock.sendall(head + arg)
+
+
 class BalancedThreadWorker(ThreadWorker):
     """gunicorn's gthread worker that leaves a new connection to a sibling holding fewer.
 
@@ -197,6 +227,12 @@ class BalancedThreadWorker(ThreadWorker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._accept_deferred_until: float | None = None
+
+    def init_process(self) -> None:
+        # gthread builds HTTP/1 responses with gunicorn's wsgi.create, which takes the module's
+        # Response unless told otherwise (only HTTP/2 is): in this worker process, ours.
+        gunicorn_wsgi.Response = OneSendResponse
+        super().init_process()
 
     def _publish(self) -> None:
         slot = getattr(self, "pp_slot", None)

@@ -10,12 +10,15 @@ import socket
 import time
 
 import pytest
+from gunicorn import util as gunicorn_util
 from gunicorn.config import Config
+from gunicorn.http import wsgi as gunicorn_wsgi
 
 from personapulse.server import (
     GC_YOUNG_THRESHOLD,
     NO_WORKER,
     BalancedThreadWorker,
+    OneSendResponse,
     WorkerPlacement,
     _Application,
     least_held_cpu,
@@ -155,3 +158,63 @@ def test_a_stopping_worker_drops_a_deferral_without_accepting_again(balanced_wor
     worker.wait_for_and_dispatch_events(0.1)
     assert worker._accept_deferred_until is None
     assert worker.taken == [] and not worker._accepting
+
+
+class _RecordingSocket:
+    def __init__(self) -> None:
+        self.sends: list[bytes] = []
+
+    def sendall(self, data) -> None:
+        self.sends.append(bytes(data))
+
+
+class _ParsedRequest:
+    """What a gunicorn Response reads of the parsed request."""
+
+    version = (1, 1)
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+
+    def should_close(self) -> bool:
+        return False
+
+
+def _sends(response_class, method, status, headers, parts) -> list[bytes]:
+    sock = _RecordingSocket()
+    response = response_class(_ParsedRequest(method), sock, Config())
+    response.start_response(status, headers)
+    for part in parts:
+        response.write(part)
+    response.close()
+    return sock.sends
+
+
+BODY = b'{"accepted":1}'
+JSON_HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(BODY)))]
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "headers", "parts", "one_send"),
+    [
+        ("POST", "200 OK", JSON_HEADERS, [BODY], True),
+        ("POST", "422 UNPROCESSABLE ENTITY", JSON_HEADERS, [BODY], True),
+        ("POST", "200 OK", JSON_HEADERS, [BODY[:5], BODY[5:]], False),  # written in parts
+        ("POST", "200 OK", JSON_HEADERS, [BODY[:-1]], False),  # shorter than declared
+        ("POST", "200 OK", [("Content-Type", "text/plain")], [b"streamed"], False),  # chunked
+        ("POST", "204 NO CONTENT", [], [], False),
+        ("HEAD", "200 OK", JSON_HEADERS, [BODY], False),  # gunicorn drops a HEAD's body
+    ],
+)
+def test_one_send_response_puts_on_the_wire_what_gunicorn_would(
+    monkeypatch, method, status, headers, parts, one_send
+):
+    monkeypatch.setattr(gunicorn_util, "http_date", lambda *_: "Sun, 06 Dec 2026 18:00:00 GMT")
+    ours = _sends(OneSendResponse, method, status, headers, parts)
+    gunicorns = _sends(gunicorn_wsgi.Response, method, status, headers, parts)
+    assert b"".join(ours) == b"".join(gunicorns)
+    if one_send:
+        # A whole body of the declared length leaves with its head; gunicorn sends them apart.
+        assert len(ours) == 1 and len(gunicorns) == 2
+    else:
+        assert ours == gunicorns

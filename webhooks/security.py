@@ -11,7 +11,7 @@ import base64
 import hashlib
 import re
 
-from flask import Flask, Response, request
+from flask import Flask
 
 BASE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -43,21 +43,38 @@ def _docs_csp() -> str:
     )
 
 
-def init_app(app: Flask) -> None:
-    docs_csp = _docs_csp()
+class SecurityHeaders:
+    """WSGI middleware that adds the headers an answer does not set itself (names compared
+    case-insensitively), as the last step before gunicorn writes them.
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        # One look at the names already set, then one extend: a setdefault per header scanned the
-        # list and raised (and caught) a KeyError for each header missing, on every answer.
-        headers = response.headers
-        present = {name.lower() for name, _ in headers.items()}
-        missing = [(name, value) for name, value in _BASE if name.lower() not in present]
-        if "content-security-policy" not in present:
-            html = response.mimetype == "text/html"
-            missing.append(("Content-Security-Policy", docs_csp if html else API_CSP))
-        if "cache-control" not in present and request.path.startswith("/v1/"):
-            missing.append(("Cache-Control", "no-store"))
-        if missing:
-            headers.extend(missing)
-        return response
+    At the WSGI level rather than in ``after_request``: the values are this module's constants,
+    which werkzeug's ``Headers`` validated again on every answer (~5–8 µs of a single event's
+    ~260 µs in process). gunicorn still checks every header it writes.
+    """
+
+    def __init__(self, wsgi_app, docs_csp: str) -> None:
+        self.wsgi_app = wsgi_app
+        self._html_extra = (("Content-Security-Policy", docs_csp),)
+        self._other_extra = (("Content-Security-Policy", API_CSP),)
+
+    def __call__(self, environ, start_response):
+        api_path = environ.get("PATH_INFO", "").startswith("/v1/")
+
+        def start_with_headers(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            missing = [(name, value) for name, value in _BASE if name.lower() not in present]
+            if "content-security-policy" not in present:
+                content_type = next(
+                    (value for name, value in headers if name.lower() == "content-type"), ""
+                )
+                html = content_type.split(";", 1)[0].strip().lower() == "text/html"
+                missing.extend(self._html_extra if html else self._other_extra)
+            if api_path and "cache-control" not in present:
+                missing.append(("Cache-Control", "no-store"))
+            return start_response(status, headers + missing, exc_info)
+
+        return self.wsgi_app(environ, start_with_headers)
+
+
+def init_app(app: Flask) -> None:
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, _docs_csp())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sqlite3
 import threading
 import time
 from collections import Counter, defaultdict
@@ -124,14 +125,17 @@ def _executemany(conn: Connection, sql: str, rows: list[tuple]) -> int:
     Goes straight to the driver's executemany: SQLAlchemy's per-row parameter processing costs more
     than SQLite's insert itself at 10,000 rows a request.
     """
-    if conn.dialect.name == "postgresql":
-        sql = sql.replace("?", "%s")
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-        affected = cursor.rowcount
-    finally:
-        cursor.close()
+    driver = conn.connection.dbapi_connection
+    if isinstance(driver, sqlite3.Connection):
+        # The connection's own executemany: its cursor is made and dropped in C.
+        affected = driver.executemany(sql, rows).rowcount
+    else:
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(sql.replace("?", "%s"), rows)
+            affected = cursor.rowcount
+        finally:
+            cursor.close()
     return affected if affected is not None and affected >= 0 else len(rows)
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import struct
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -76,3 +80,52 @@ def test_openapi_and_errors_through_gunicorn(live_service):
     response = requests.post(f"{live_service.base_url}/v1/events", json={}, timeout=10)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+
+
+# Linux's struct tcp_info (kernel 4.6 on): tcpi_data_segs_in, the segments received carrying data.
+TCP_INFO_DATA_SEGS_IN = 152
+
+
+def _data_segments_received(sock: socket.socket) -> int:
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    if len(info) < TCP_INFO_DATA_SEGS_IN + 4:
+        pytest.skip("this kernel's TCP_INFO has no tcpi_data_segs_in")
+    return struct.unpack_from("I", info, TCP_INFO_DATA_SEGS_IN)[0]
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+@pytest.mark.parametrize(
+    ("token", "status"), [(True, b"200"), (False, b"401")], ids=["accepted", "refused"]
+)
+def test_a_json_answer_reaches_the_client_in_one_segment(live_service, token, status):
+    # gunicorn alone sends the head, then the body: two segments (TCP_NODELAY) for ~150 bytes.
+    address = urlsplit(live_service.base_url)
+    body = b'{"type":"track","event":"Segment Counted","userId":"seg-1","messageId":"seg-1"}'
+    request = (
+        f"POST /v1/events HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        + (f"X-API-Key: {live_service.token}\r\n" if token else "")
+        + "\r\n"
+    ).encode() + body
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        before = _data_segments_received(sock)
+        sock.sendall(request)
+        response = _read_response(sock)
+        after = _data_segments_received(sock)
+    assert response.split(b" ", 2)[1] == status
+    assert json.loads(response.partition(b"\r\n\r\n")[2])  # the whole body arrived
+    assert after - before == 1
