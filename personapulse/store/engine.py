@@ -53,6 +53,19 @@ CHANGE_COUNTERS = ("suppressions",)
 ADVISORY_NAMESPACE = 0x5050  # "PP"
 
 
+# This process's id, kept current by a fork hook: os.getpid() is a system call, and the writer
+# gate and the WAL checkpointer each asked for it on every write (forked gunicorn workers included).
+_process_id = os.getpid()
+
+
+def _note_fork() -> None:
+    global _process_id
+    _process_id = os.getpid()
+
+
+os.register_at_fork(after_in_child=_note_fork)
+
+
 def normalise_url(url: str) -> str:
     """``postgresql://…`` means psycopg 3 (SQLAlchemy's default for the bare scheme is psycopg2)."""
     parsed = make_url(url)
@@ -193,23 +206,23 @@ class WalCheckpointer:
         self.restarts = 0
 
     def ensure_running(self) -> None:
-        if self._pid == os.getpid():
+        if self._pid == _process_id:
             return
         with self._lock:
-            if self._pid == os.getpid():
+            if self._pid == _process_id:
                 return
             self._stop = threading.Event()
             self._thread = threading.Thread(
                 target=self._run, args=(self._stop,), name="pp-wal-checkpoint", daemon=True
             )
-            self._pid = os.getpid()
+            self._pid = _process_id
             self._thread.start()
 
     def stop(self, *, wait: bool = True) -> None:
         with self._lock:
             self._stop.set()
             thread, self._thread = self._thread, None
-            running_here = self._pid == os.getpid()
+            running_here = self._pid == _process_id
             self._pid = 0
         if wait and thread is not None and running_here:
             thread.join(timeout=5)
@@ -326,9 +339,9 @@ class WriterGate:
 
     def _file(self) -> int:
         # A forked worker must not share the parent's open file: flock is per open file.
-        if self._fd is None or self._fd_pid != os.getpid():
+        if self._fd is None or self._fd_pid != _process_id:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._fd_pid = os.getpid()
+            self._fd_pid = _process_id
         return self._fd
 
     def _counter_map(self) -> mmap.mmap:

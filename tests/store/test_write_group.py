@@ -235,6 +235,29 @@ def test_change_counts_are_shared_by_every_process_of_one_database(tmp_path):
         gate.change_count("no such counter")
 
 
+def test_a_forked_worker_opens_the_gate_file_again_instead_of_sharing_its_parents(tmp_path):
+    """flock belongs to an open file: one inherited across fork would let both hold the gate."""
+    gate = WriterGate(str(tmp_path / "db.writelock"))
+    gate.acquire()
+    try:
+        parent_fd = gate._file()
+        child = os.fork()
+        if child == 0:
+            code = 1
+            try:
+                fd = gate._file()  # the same object, inherited
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    code = 0 if fd != parent_fd else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        gate.release()
+
+
 def test_writers_of_one_file_take_turns_through_the_gate(store):
     """Threads and a second engine (as a second gunicorn worker) all get their writes in."""
     from personapulse.store import write_transaction
