@@ -54,8 +54,7 @@ class SecurityHeaders:
 
     def __init__(self, wsgi_app, docs_csp: str) -> None:
         self.wsgi_app = wsgi_app
-        self._html_extra = (("Content-Security-Policy", docs_csp),)
-        self._other_extra = (("Content-Security-Policy", API_CSP),)
+        self.docs_csp = docs_csp
 
     def __call__(self, environ, start_response):
         api_path = environ.get("PATH_INFO", "").startswith("/v1/")
@@ -68,7 +67,7 @@ class SecurityHeaders:
                     (value for name, value in headers if name.lower() == "content-type"), ""
                 )
                 html = content_type.split(";", 1)[0].strip().lower() == "text/html"
-                missing.extend(self._html_extra if html else self._other_extra)
+                missing.append(("Content-Security-Policy", self.docs_csp if html else API_CSP))
             if api_path and "cache-control" not in present:
                 missing.append(("Cache-Control", "no-store"))
             return start_response(status, headers + missing, exc_info)

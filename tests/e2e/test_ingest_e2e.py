@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import struct
@@ -93,39 +94,25 @@ def _data_segments_received(sock: socket.socket) -> int:
     return struct.unpack_from("I", info, TCP_INFO_DATA_SEGS_IN)[0]
 
 
-def _read_response(sock: socket.socket) -> bytes:
-    received = b""
-    while b"\r\n\r\n" not in received:
-        received += sock.recv(65536)
-    head, _, body = received.partition(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    while len(body) < length:
-        body += sock.recv(65536)
-    return head + b"\r\n\r\n" + body
-
-
 @pytest.mark.parametrize(
-    ("token", "status"), [(True, b"200"), (False, b"401")], ids=["accepted", "refused"]
+    ("token", "status"), [(True, 200), (False, 401)], ids=["accepted", "refused"]
 )
 def test_a_json_answer_reaches_the_client_in_one_segment(live_service, token, status):
     # gunicorn alone sends the head, then the body: two segments (TCP_NODELAY) for ~150 bytes.
     address = urlsplit(live_service.base_url)
     body = b'{"type":"track","event":"Segment Counted","userId":"seg-1","messageId":"seg-1"}'
-    request = (
-        f"POST /v1/events HTTP/1.1\r\nHost: {address.netloc}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        + (f"X-API-Key: {live_service.token}\r\n" if token else "")
-        + "\r\n"
-    ).encode() + body
-    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
-        before = _data_segments_received(sock)
-        sock.sendall(request)
-        response = _read_response(sock)
-        after = _data_segments_received(sock)
-    assert response.split(b" ", 2)[1] == status
-    assert json.loads(response.partition(b"\r\n\r\n")[2])  # the whole body arrived
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["X-API-Key"] = live_service.token
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        connection.connect()
+        before = _data_segments_received(connection.sock)
+        connection.request("POST", "/v1/events", body=body, headers=headers)
+        response = connection.getresponse()
+        answer = json.loads(response.read())  # the whole body, as many segments as it took
+        after = _data_segments_received(connection.sock)
+    finally:
+        connection.close()
+    assert response.status == status and answer
     assert after - before == 1
